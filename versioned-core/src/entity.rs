@@ -1,0 +1,296 @@
+//! The `Versioned` trait: every operation, written once over any executor.
+
+use std::fmt::Debug;
+
+use crate::backend::{Backend, Executor};
+use crate::error::{ColumnError, DecodeError, Error, OptimisticLockError};
+use crate::sql::{EntityMeta, Statements};
+
+/// An entity whose writes are checked against its version: implemented by
+/// `#[derive(Versioned)]`.
+///
+/// Every write carries `WHERE key = ? AND version = ?` and stores a new version,
+/// computed in Rust as `old.wrapping_add(1)` and bound as a value. A write that
+/// matches no row is an [`Error::OptimisticLock`] saying which version the database
+/// holds now, or that the row is gone. A failed call leaves the entity exactly as it
+/// was.
+///
+/// Methods take an [`Executor`] by value: `&rusqlite::Connection`,
+/// `&rusqlite::Transaction` or `&rusqlite::Savepoint` (and `&mut E` of any executor
+/// `E`).
+pub trait Versioned: Sized {
+    /// The key: the `#[id]` field's type, or a tuple of them in field order for a
+    /// composite key.
+    type Id: Debug;
+    /// The `#[version]` field's type: `i16`, `i32` or `i64`.
+    type Version: VersionNumber;
+
+    #[doc(hidden)]
+    const META: &'static EntityMeta;
+    #[doc(hidden)]
+    fn statements(dialect: crate::sql::Dialect) -> &'static Statements;
+    #[doc(hidden)]
+    fn version_of(&self) -> Self::Version;
+    #[doc(hidden)]
+    fn set_version(&mut self, version: Self::Version);
+    /// The entity's own key, rendered with `Debug` as [`Versioned::Id`] would be.
+    #[doc(hidden)]
+    fn key_debug(&self) -> String;
+    /// Gives `self` the skipped fields of `from`: `reload` keeps them.
+    #[doc(hidden)]
+    fn keep_skipped(&mut self, from: &mut Self);
+
+    /// Inserts the entity as a new row with version 0.
+    ///
+    /// On success the version field is 0 whatever it held, and a `#[id(auto)]` key is
+    /// filled in with the key the database generated. A duplicate key is an
+    /// [`Error::Database`].
+    fn insert<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let sql = statements::<Self, E>();
+        let zero = Self::Version::ZERO;
+        if Self::META.auto_key {
+            let key = self.bind_insert(&zero, |p| exec.insert_generated(&sql.insert, p))?;
+            self.set_generated_key(key).map_err(|e| decode_error::<Self>(e, "(generated)".into()))?;
+        } else {
+            self.bind_insert(&zero, |p| exec.execute(&sql.insert, p))?;
+        }
+        self.set_version(zero);
+        Ok(())
+    }
+
+    /// Writes every persisted field and stores the next version, if the row still
+    /// holds the entity's version.
+    ///
+    /// On success the entity's version is the new one. When the row holds another
+    /// version, or is gone, the result is [`Error::OptimisticLock`] and nothing
+    /// changed.
+    fn save<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let sql = statements::<Self, E>();
+        let new = self.version_of().next();
+        let matched = self.bind_update(&new, |p| exec.execute(&sql.update, p))?;
+        self.finish_write(matched, new, exec)
+    }
+
+    /// Stores the next version without writing any other field, if the row still
+    /// holds the entity's version: marks the row as changed, e.g. when rows that
+    /// belong to it changed.
+    fn touch<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let sql = statements::<Self, E>();
+        let new = self.version_of().next();
+        let matched = self.bind_touch(&new, |p| exec.execute(&sql.touch, p))?;
+        self.finish_write(matched, new, exec)
+    }
+
+    /// Deletes the row, if it still holds the entity's version.
+    fn delete<E: Executor>(&self, mut exec: E) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let sql = statements::<Self, E>();
+        match self.bind_delete(|p| exec.execute(&sql.delete, p))? {
+            0 => Err(self.conflict(exec)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks that the row still holds the entity's version, without writing.
+    ///
+    /// Inside a transaction this checks that what was read is still current; pair it
+    /// with a locking read or a serializable transaction where the check must hold
+    /// until commit.
+    fn verify<E: Executor>(&self, mut exec: E) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let actual = self.current_version(&mut exec)?;
+        match actual {
+            Some(v) if v == self.version_of().to_i64() => Ok(()),
+            actual => Err(self.conflict_with(actual)),
+        }
+    }
+
+    /// Reads every persisted field again from the row with the entity's key.
+    ///
+    /// Skipped fields keep their values. No row: [`Error::NotFound`], and the entity
+    /// is unchanged.
+    fn reload<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let sql = statements::<Self, E>();
+        let row = self.bind_own_key(|p| {
+            exec.query_row(&sql.select, p, |row| {
+                Self::decode_row(row).map_err(|e| decode_error::<Self>(e, self.key_debug()))
+            })
+        })?;
+        match row {
+            Some(mut fresh) => {
+                fresh.keep_skipped(self);
+                *self = fresh;
+                Ok(())
+            }
+            None => Err(Error::NotFound { table: Self::META.table, id: self.key_debug() }),
+        }
+    }
+
+    /// Reads the row with key `id`; `Ok(None)` when there is none.
+    fn find<E: Executor>(mut exec: E, id: Self::Id) -> Result<Option<Self>, Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        Self::fetch(&mut exec, &id)
+    }
+
+    /// Reads the row with key `id`; [`Error::NotFound`] when there is none.
+    fn get<E: Executor>(mut exec: E, id: Self::Id) -> Result<Self, Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        Self::fetch(&mut exec, &id)?.ok_or_else(|| Error::NotFound { table: Self::META.table, id: format!("{id:?}") })
+    }
+}
+
+/// The statements of `T` in the dialect of `E`'s backend.
+#[inline]
+fn statements<T: Versioned, E: Executor>() -> &'static Statements {
+    T::statements(<E::Backend as Backend>::DIALECT)
+}
+
+fn decode_error<T: Versioned>(e: ColumnError, id: String) -> Error {
+    Error::Decode(DecodeError::new(T::META.table, e.column, id, e.source))
+}
+
+/// The steps the operations share, kept off the trait's public surface.
+trait Ops: Versioned {
+    /// Reads the row with key `id`.
+    fn fetch<E: Executor>(exec: &mut E, id: &Self::Id) -> Result<Option<Self>, Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let sql = statements::<Self, E>();
+        Self::bind_key(id, |p| {
+            exec.query_row(&sql.select, p, |row| {
+                Self::decode_row(row).map_err(|e| decode_error::<Self>(e, format!("{id:?}")))
+            })
+        })
+    }
+
+    /// Ends a version-checked write that matched `matched` rows.
+    fn finish_write<E: Executor>(&mut self, matched: u64, new: Self::Version, exec: E) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        if matched == 0 {
+            return Err(self.conflict(exec));
+        }
+        self.set_version(new);
+        Ok(())
+    }
+
+    /// The row's current version, read once; `None` when there is no row.
+    fn current_version<E: Executor>(&self, exec: &mut E) -> Result<Option<i64>, Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let sql = statements::<Self, E>();
+        let version = self.bind_own_key(|p| {
+            exec.query_row(&sql.select_version, p, |row| {
+                Self::decode_version(row).map_err(|e| decode_error::<Self>(e, self.key_debug()))
+            })
+        })?;
+        Ok(version.map(VersionNumber::to_i64))
+    }
+
+    /// The error for a write that matched no row, with the version the row holds now.
+    fn conflict<E: Executor>(&self, mut exec: E) -> Error
+    where
+        Self: Bind<E::Backend>,
+    {
+        match self.current_version(&mut exec) {
+            Ok(actual) => self.conflict_with(actual),
+            Err(e) => e,
+        }
+    }
+
+    fn conflict_with(&self, actual: Option<i64>) -> Error {
+        Error::OptimisticLock(OptimisticLockError {
+            entity: Self::META.entity,
+            table: Self::META.table,
+            id: self.key_debug(),
+            expected: self.version_of().to_i64(),
+            actual,
+        })
+    }
+}
+
+impl<T: Versioned> Ops for T {}
+
+/// How an entity binds its fields and reads its rows on the backend `B`: implemented
+/// by `#[derive(Versioned)]` for every backend that can bind and read all of the
+/// entity's persisted fields.
+///
+/// Each `bind_*` hands `f` the parameters of one statement, in the order documented on
+/// [`Statements`]; the values borrow the entity's fields.
+#[doc(hidden)]
+pub trait Bind<B: Backend>: Versioned {
+    fn bind_insert<R>(&self, version: &Self::Version, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
+    fn bind_update<R>(&self, new: &Self::Version, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
+    fn bind_touch<R>(&self, new: &Self::Version, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
+    fn bind_delete<R>(&self, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
+    fn bind_own_key<R>(&self, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
+    fn bind_key<R>(id: &Self::Id, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
+    /// Reads every persisted column, in field order; skipped fields get `Default`.
+    fn decode_row(row: &B::Row<'_>) -> Result<Self, ColumnError>;
+    /// Reads the version from column 0.
+    fn decode_version(row: &B::Row<'_>) -> Result<Self::Version, ColumnError>;
+    /// Stores a key the database generated (entities with `#[id(auto)]`).
+    fn set_generated_key(&mut self, key: B::GeneratedKey) -> Result<(), ColumnError>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The types a `#[version]` field can have: `i16`, `i32` and `i64`, which every
+/// backend binds and reads.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a #[version] field; use i16, i32 or i64",
+    label = "unsupported version type",
+    note = "a version is an integer that every backend binds: i16, i32 or i64"
+)]
+pub trait VersionNumber: Copy + Eq + Debug + Send + Sync + sealed::Sealed + 'static {
+    /// The version of a freshly inserted row.
+    const ZERO: Self;
+    /// The version after this one: `wrapping_add(1)`, so `MAX` is followed by `MIN`.
+    fn next(self) -> Self;
+    /// Widened for [`OptimisticLockError`].
+    fn to_i64(self) -> i64;
+}
+
+macro_rules! version_number {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl VersionNumber for $t {
+            const ZERO: Self = 0;
+            #[inline]
+            fn next(self) -> Self {
+                self.wrapping_add(1)
+            }
+            #[inline]
+            fn to_i64(self) -> i64 {
+                self.into()
+            }
+        }
+    )*};
+}
+
+version_number!(i16, i32, i64);

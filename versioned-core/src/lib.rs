@@ -1,0 +1,32 @@
+//! Runtime of the [`versioned`](https://docs.rs/versioned) optimistic-locking entity
+//! framework: the [`Versioned`] trait, errors, [`retry`], statement text and the
+//! database backends.
+//!
+//! Use it through the `versioned` crate, which adds `#[derive(Versioned)]`.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
+pub mod backend;
+mod entity;
+mod error;
+mod retry;
+mod sql;
+
+pub use backend::{Backend, Executor};
+pub use entity::{VersionNumber, Versioned};
+pub use error::{DatabaseError, DecodeError, Error, OptimisticLockError};
+pub use retry::{RetryPolicy, retry};
+
+/// Items the derive's generated code uses. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::backend::{Backend, Decode, Encode};
+    pub use crate::entity::Bind;
+    pub use crate::error::ColumnError;
+    pub use crate::sql::{Dialect, EntityMeta, StatementCache, Statements};
+    pub use core::default::Default;
+    pub use core::result::Result;
+    pub use std::format;
+    pub use std::string::String;
+}
