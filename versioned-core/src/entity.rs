@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use crate::backend::{Backend, Executor};
+use crate::backend::{Backend, Decode, Executor};
 use crate::error::{ColumnError, DecodeError, Error, OptimisticLockError};
 use crate::sql::{EntityMeta, Statements};
 
@@ -254,6 +254,26 @@ pub trait Bind<B: Backend>: Versioned {
     fn decode_version(row: &B::Row<'_>) -> Result<Self::Version, ColumnError>;
     /// Stores a key the database generated (entities with `#[id(auto)]`).
     fn set_generated_key(&mut self, key: B::GeneratedKey) -> Result<(), ColumnError>;
+}
+
+/// Reads column `index` as a `T`, naming `column` on failure.
+#[doc(hidden)]
+#[inline]
+pub fn decode<B: Backend, T: Decode<B>>(
+    row: &B::Row<'_>,
+    index: usize,
+    column: &'static str,
+) -> Result<T, ColumnError> {
+    T::decode(row, index).map_err(|source| ColumnError { column, source })
+}
+
+/// Reads a generated key as a `T`, naming `column` on failure.
+#[doc(hidden)]
+pub fn decode_generated<B: Backend, T: Decode<B>>(
+    key: B::GeneratedKey,
+    column: &'static str,
+) -> Result<T, ColumnError> {
+    T::decode_generated(key).map_err(|source| ColumnError { column, source })
 }
 
 mod sealed {

@@ -23,6 +23,7 @@ pub use retry::{RetryPolicy, retry};
 pub mod __private {
     pub use crate::backend::{Backend, Decode, Encode};
     pub use crate::entity::Bind;
+    pub use crate::entity::{decode, decode_generated};
     pub use crate::error::ColumnError;
     pub use crate::sql::{Dialect, EntityMeta, StatementCache, Statements};
     pub use core::default::Default;

@@ -92,7 +92,7 @@ fn column_is_slot(column: &'static str) -> Expr {
 }
 
 fn key_predicate(meta: &EntityMeta) -> impl Iterator<Item = Expr> + '_ {
-    meta.key_columns().map(|c| column_is_slot(c))
+    meta.key_columns().map(column_is_slot)
 }
 
 impl Statements {

@@ -1,0 +1,182 @@
+//! Reading `#[versioned(..)]`, `#[id]` and `#[version]` attributes.
+//!
+//! Unknown, repeated and malformed options fail here; rules that span several
+//! fields live in `valid.rs`.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
+use syn::{Attribute, LitStr, Meta};
+
+use crate::symbol::{AUTO, COLUMN, ID, SKIP, TABLE, VERSION, VERSIONED};
+
+/// Collects every error of one derive, so the user sees them all at once.
+#[derive(Default)]
+pub struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub fn error(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.push(syn::Error::new(span, message));
+    }
+
+    pub fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// The struct's attributes.
+#[derive(Default)]
+pub struct Container {
+    pub table: Option<LitStr>,
+}
+
+/// A field's attributes.
+#[derive(Default)]
+pub struct FieldAttrs {
+    /// `#[id]` or `#[id(auto)]`: the attribute's span.
+    pub id: Option<Span>,
+    /// `#[id(auto)]`: the `auto` keyword's span.
+    pub auto: Option<Span>,
+    /// `#[version]`: the attribute's span.
+    pub version: Option<Span>,
+    pub column: Option<LitStr>,
+    /// `#[versioned(skip)]`: the keyword's span.
+    pub skip: Option<Span>,
+}
+
+impl Container {
+    pub fn from_syn(attrs: &[Attribute], errors: &mut Errors) -> Container {
+        let mut container = Container::default();
+        for attr in attrs {
+            if attr.path().is_ident(VERSIONED) {
+                let parsed = attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident(TABLE) {
+                        let table = name_value(&meta, TABLE)?;
+                        set_once(&mut container.table, table, &meta, TABLE)
+                    } else if meta.path.is_ident(COLUMN) || meta.path.is_ident(SKIP) {
+                        Err(meta.error(format!(
+                            "`{}` goes on a field, not on the struct; the struct takes `table`",
+                            path_name(&meta)
+                        )))
+                    } else {
+                        Err(meta.error(format!("unknown versioned attribute `{}`; expected `table`", path_name(&meta))))
+                    }
+                });
+                if let Err(e) = parsed {
+                    errors.push(e);
+                }
+            } else if attr.path().is_ident(ID) || attr.path().is_ident(VERSION) {
+                let name = if attr.path().is_ident(ID) { ID } else { VERSION };
+                errors.error(attr.span(), format!("#[{name}] goes on a field, not on the struct"));
+            }
+        }
+        container
+    }
+}
+
+impl FieldAttrs {
+    pub fn from_syn(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
+        let mut field = FieldAttrs::default();
+        for attr in attrs {
+            let result = if attr.path().is_ident(VERSIONED) {
+                field.parse_versioned(attr)
+            } else if attr.path().is_ident(ID) {
+                field.parse_id(attr)
+            } else if attr.path().is_ident(VERSION) {
+                field.parse_version(attr)
+            } else {
+                Ok(())
+            };
+            if let Err(e) = result {
+                errors.push(e);
+            }
+        }
+        field
+    }
+
+    fn parse_versioned(&mut self, attr: &Attribute) -> syn::Result<()> {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident(COLUMN) {
+                let column = name_value(&meta, COLUMN)?;
+                set_once(&mut self.column, column, &meta, COLUMN)
+            } else if meta.path.is_ident(SKIP) {
+                if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+                    return Err(meta.error("`skip` takes no value; write #[versioned(skip)]"));
+                }
+                set_once(&mut self.skip, meta.path.span(), &meta, SKIP)
+            } else if meta.path.is_ident(TABLE) {
+                Err(meta.error("`table` goes on the struct, not on a field; a field takes `column` or `skip`"))
+            } else {
+                Err(meta
+                    .error(format!("unknown versioned attribute `{}`; expected `column` or `skip`", path_name(&meta))))
+            }
+        })
+    }
+
+    fn parse_id(&mut self, attr: &Attribute) -> syn::Result<()> {
+        if self.id.is_some() {
+            return Err(syn::Error::new(attr.span(), "duplicate #[id] attribute"));
+        }
+        self.id = Some(attr.span());
+        match &attr.meta {
+            Meta::Path(_) => Ok(()),
+            Meta::List(_) => attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident(AUTO) {
+                    set_once(&mut self.auto, meta.path.span(), &meta, AUTO)
+                } else {
+                    Err(meta.error(format!("unknown id attribute `{}`; expected `auto`", path_name(&meta))))
+                }
+            }),
+            Meta::NameValue(_) => {
+                Err(syn::Error::new(attr.span(), "malformed #[id] attribute; write #[id] or #[id(auto)]"))
+            }
+        }
+    }
+
+    fn parse_version(&mut self, attr: &Attribute) -> syn::Result<()> {
+        if self.version.is_some() {
+            return Err(syn::Error::new(attr.span(), "duplicate #[version] attribute"));
+        }
+        self.version = Some(attr.span());
+        match &attr.meta {
+            Meta::Path(_) => Ok(()),
+            _ => Err(syn::Error::new(attr.span(), "#[version] takes no arguments; write #[version]")),
+        }
+    }
+}
+
+/// The name of an option, for messages.
+fn path_name(meta: &ParseNestedMeta) -> String {
+    meta.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+}
+
+/// `key = "name"`, with a non-empty name.
+fn name_value(meta: &ParseNestedMeta, key: &str) -> syn::Result<LitStr> {
+    if !meta.input.peek(syn::Token![=]) {
+        return Err(meta.error(format!("`{key}` needs a name; write `{key} = \"name\"`")));
+    }
+    let lit: LitStr = meta
+        .value()?
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes a string literal; write `{key} = \"name\"`")))?;
+    if lit.value().trim().is_empty() {
+        return Err(syn::Error::new(lit.span(), format!("{key} name cannot be empty; write `{key} = \"name\"`")));
+    }
+    Ok(lit)
+}
+
+/// Stores an option's value, failing on the second occurrence.
+fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta, key: &str) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(meta.error(format!("duplicate versioned attribute `{key}`")));
+    }
+    *slot = Some(value);
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! The generated code: entity metadata and bind/read functions. The operations
+//! themselves live in `versioned-core`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Index, LitStr};
+
+use crate::ast::{Field, Input};
+
+/// Emits `Versioned` and `Bind<B>` for a validated input.
+pub fn impl_versioned(input: &Input) -> TokenStream {
+    let versioned = impl_versioned_trait(input);
+    let bind = impl_bind(input);
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+        const _: () = {
+            #versioned
+            #bind
+        };
+    }
+}
+
+fn impl_versioned_trait(input: &Input) -> TokenStream {
+    let ident = input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.original.generics.split_for_impl();
+    let entity = LitStr::new(&ident.to_string(), ident.span());
+    let table = input.table();
+    let persisted: Vec<&Field> = input.persisted().collect();
+    let columns = persisted.iter().map(|f| f.column());
+    let key = input.key();
+    let key_indices = key.iter().map(|k| position(&persisted, k));
+    let version = input.version().expect("validated: one version field");
+    let version_index = position(&persisted, version);
+    let version_ident = version.ident;
+    let version_ty = version.ty;
+    let version_ty_checked = quote_spanned!(version_ty.span()=> #version_ty);
+    let auto_key = key.len() == 1 && key[0].attrs.auto.is_some();
+    let id_ty = id_type(&key);
+    let key_debug = key_debug(&key);
+    let skipped = input.fields.iter().filter(|f| f.attrs.skip.is_some()).map(|f| f.ident);
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics ::versioned::Versioned for #ident #ty_generics #where_clause {
+            type Id = #id_ty;
+            type Version = #version_ty_checked;
+
+            const META: &'static ::versioned::__private::EntityMeta = &::versioned::__private::EntityMeta {
+                entity: #entity,
+                table: #table,
+                columns: &[#(#columns),*],
+                key: &[#(#key_indices),*],
+                version: #version_index,
+                auto_key: #auto_key,
+            };
+
+            #[inline]
+            fn statements(__dialect: ::versioned::__private::Dialect) -> &'static ::versioned::__private::Statements {
+                static __STATEMENTS: ::versioned::__private::StatementCache = ::versioned::__private::StatementCache::new();
+                __STATEMENTS.get(__dialect, <Self as ::versioned::Versioned>::META)
+            }
+
+            #[inline]
+            fn version_of(&self) -> #version_ty {
+                self.#version_ident
+            }
+
+            #[inline]
+            fn set_version(&mut self, __version: #version_ty) {
+                self.#version_ident = __version;
+            }
+
+            fn key_debug(&self) -> ::versioned::__private::String {
+                ::versioned::__private::format!("{:?}", #key_debug)
+            }
+
+            #[inline]
+            fn keep_skipped(&mut self, __from: &mut Self) {
+                #(::core::mem::swap(&mut self.#skipped, &mut __from.#skipped);)*
+                let _ = __from;
+            }
+        }
+    }
+}
+
+fn impl_bind(input: &Input) -> TokenStream {
+    let ident = input.ident;
+    let persisted: Vec<&Field> = input.persisted().collect();
+    let key = input.key();
+    let version = input.version().expect("validated: one version field");
+    let auto_key = key.len() == 1 && key[0].attrs.auto.is_some();
+
+    let bounds = persisted.iter().map(|f| {
+        let ty = f.ty;
+        quote_spanned!(ty.span()=> #ty: ::versioned::__private::Encode<__B> + ::versioned::__private::Decode<__B>)
+    });
+    let encode = |f: &Field, value: TokenStream| {
+        let ty = f.ty;
+        quote!(<#ty as ::versioned::__private::Encode<__B>>::encode(#value))
+    };
+    let own = |f: &&Field| {
+        let ident = f.ident;
+        encode(f, quote!(&self.#ident))
+    };
+    let is_key = |f: &&&Field| key.iter().any(|k| k.ident == f.ident);
+    let is_version = |f: &&&Field| f.ident == version.ident;
+
+    let insert = persisted
+        .iter()
+        .filter(|f| !(auto_key && is_key(f)))
+        .map(|f| if is_version(&f) { encode(f, quote!(__version)) } else { own(f) });
+    let data = persisted.iter().filter(|f| !is_key(f) && !is_version(f)).map(own);
+    let new_version = encode(version, quote!(__new));
+    let old_version = own(&version);
+    let keys: Vec<TokenStream> = key.iter().map(own).collect();
+    let id_params: Vec<TokenStream> = if key.len() == 1 {
+        vec![encode(key[0], quote!(__id))]
+    } else {
+        key.iter()
+            .enumerate()
+            .map(|(i, f)| {
+                encode(f, {
+                    let i = Index::from(i);
+                    quote!(&__id.#i)
+                })
+            })
+            .collect()
+    };
+
+    let decode_fields = input.fields.iter().map(|f| {
+        let (field, ty) = (f.ident, f.ty);
+        match persisted.iter().position(|p| p.ident == f.ident) {
+            Some(index) => {
+                let column = f.column();
+                quote!(#field: ::versioned::__private::decode::<__B, #ty>(__row, #index, #column)?)
+            }
+            None => quote_spanned!(ty.span()=> #field: <#ty as ::versioned::__private::Default>::default()),
+        }
+    });
+    let version_ty = version.ty;
+    let version_column = version.column();
+    let set_generated_key = if auto_key {
+        let (field, ty, column) = (key[0].ident, key[0].ty, key[0].column());
+        quote! {
+            self.#field = ::versioned::__private::decode_generated::<__B, #ty>(__key, #column)?;
+            ::versioned::__private::Result::Ok(())
+        }
+    } else {
+        quote! {
+            let _ = __key;
+            ::versioned::__private::Result::Ok(())
+        }
+    };
+
+    let params = quote!(&[<__B as ::versioned::__private::Backend>::Param<'_>]);
+    let version_ty_path = quote!(<Self as ::versioned::Versioned>::Version);
+    let result = quote!(::versioned::__private::Result);
+    let column_error = quote!(::versioned::__private::ColumnError);
+    let row = quote!(&<__B as ::versioned::__private::Backend>::Row<'_>);
+    quote! {
+        #[automatically_derived]
+        impl<__B: ::versioned::__private::Backend> ::versioned::__private::Bind<__B> for #ident
+        where
+            #(#bounds,)*
+        {
+            #[inline]
+            fn bind_insert<__R>(&self, __version: &#version_ty_path, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
+                __f(&[#(#insert),*])
+            }
+
+            #[inline]
+            fn bind_update<__R>(&self, __new: &#version_ty_path, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
+                __f(&[#(#data,)* #new_version, #(#keys,)* #old_version])
+            }
+
+            #[inline]
+            fn bind_touch<__R>(&self, __new: &#version_ty_path, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
+                __f(&[#new_version, #(#keys,)* #old_version])
+            }
+
+            #[inline]
+            fn bind_delete<__R>(&self, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
+                __f(&[#(#keys,)* #old_version])
+            }
+
+            #[inline]
+            fn bind_own_key<__R>(&self, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
+                __f(&[#(#keys),*])
+            }
+
+            #[inline]
+            fn bind_key<__R>(__id: &<Self as ::versioned::Versioned>::Id, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
+                __f(&[#(#id_params),*])
+            }
+
+            #[inline]
+            fn decode_row(__row: #row) -> #result<Self, #column_error> {
+                #result::Ok(#ident {
+                    #(#decode_fields,)*
+                })
+            }
+
+            #[inline]
+            fn decode_version(__row: #row) -> #result<#version_ty_path, #column_error> {
+                ::versioned::__private::decode::<__B, #version_ty>(__row, 0, #version_column)
+            }
+
+            #[inline]
+            fn set_generated_key(&mut self, __key: <__B as ::versioned::__private::Backend>::GeneratedKey) -> #result<(), #column_error> {
+                #set_generated_key
+            }
+        }
+    }
+}
+
+/// Index of `field` among the persisted fields.
+fn position(persisted: &[&Field], field: &Field) -> usize {
+    persisted.iter().position(|f| f.ident == field.ident).expect("key and version fields are persisted")
+}
+
+/// `Id`: the key field's type, or a tuple of the key fields' types.
+fn id_type(key: &[&Field]) -> TokenStream {
+    match key {
+        [single] => {
+            let ty = single.ty;
+            quote_spanned!(ty.span()=> #ty)
+        }
+        many => {
+            let types = many.iter().map(|f| f.ty);
+            quote!((#(#types,)*))
+        }
+    }
+}
+
+/// The entity's own key, as `Debug` would render its `Id`.
+fn key_debug(key: &[&Field]) -> TokenStream {
+    match key {
+        [single] => {
+            let ident = single.ident;
+            quote!(&self.#ident)
+        }
+        many => {
+            let idents = many.iter().map(|f| f.ident);
+            quote!((#(&self.#idents,)*))
+        }
+    }
+}

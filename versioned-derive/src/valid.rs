@@ -1,0 +1,101 @@
+//! Rules that span the whole struct. Each check states its rule first.
+
+use std::collections::HashMap;
+
+use syn::spanned::Spanned;
+
+use crate::ast::{Field, Input};
+use crate::attr::Errors;
+
+/// Checks every rule, reporting all violations together.
+pub fn validate(input: &Input) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    check_generics(input, &mut errors);
+    check_fields(input, &mut errors);
+    check_version(input, &mut errors);
+    check_key(input, &mut errors);
+    check_columns(input, &mut errors);
+    errors.finish()
+}
+
+// The statement cache is one static per entity type, which a generic struct cannot
+// have (a static inside a generic impl is shared by every instantiation).
+fn check_generics(input: &Input, errors: &mut Errors) {
+    let generics = &input.original.generics;
+    if !generics.params.is_empty() || generics.where_clause.is_some() {
+        errors.error(
+            generics.span(),
+            "#[derive(Versioned)] does not support generic structs; give the entity concrete field types",
+        );
+    }
+}
+
+// A field is at most one of key and version, and neither of them can be skipped; a
+// skipped field has no column to rename.
+fn check_fields(input: &Input, errors: &mut Errors) {
+    for field in &input.fields {
+        let attrs = &field.attrs;
+        if let (Some(_), Some(version)) = (attrs.id, attrs.version) {
+            errors.error(version, "a field cannot be both #[id] and #[version]; the version must be its own field");
+        }
+        if let Some(skip) = attrs.skip {
+            if attrs.version.is_some() {
+                errors.error(skip, "the #[version] field cannot be #[versioned(skip)]; every write checks it");
+            }
+            if attrs.id.is_some() {
+                errors.error(skip, "an #[id] field cannot be #[versioned(skip)]; every statement finds its row by it");
+            }
+            if let Some(column) = &attrs.column {
+                errors.error(column.span(), "a #[versioned(skip)] field has no column; remove `column` or `skip`");
+            }
+        }
+    }
+}
+
+// Exactly one field is the version.
+fn check_version(input: &Input, errors: &mut Errors) {
+    let mut versions = input.fields.iter().filter_map(|f| f.attrs.version);
+    if versions.next().is_none() {
+        errors.error(input.ident.span(), "missing #[version] field; mark one i16, i32 or i64 field with #[version]");
+    }
+    for duplicate in versions {
+        errors.error(duplicate, "duplicate #[version] attribute; an entity has exactly one version field");
+    }
+}
+
+// A key exists; `auto` applies only to a single-column key.
+fn check_key(input: &Input, errors: &mut Errors) {
+    let key = input.key();
+    if key.is_empty() {
+        errors.error(
+            input.ident.span(),
+            "missing key field; mark the key with #[id] (or #[id(auto)] when the database generates it), or name it `id`",
+        );
+    }
+    if key.len() > 1 {
+        for auto in key.iter().filter_map(|f| f.attrs.auto) {
+            errors.error(auto, "#[id(auto)] cannot be part of a composite key; mark a single key field #[id(auto)]");
+        }
+    }
+}
+
+// No two persisted fields share a column. Column names compare case-insensitively:
+// SQLite and MySQL fold them.
+fn check_columns(input: &Input, errors: &mut Errors) {
+    let mut seen: HashMap<String, &Field> = HashMap::new();
+    for field in input.persisted() {
+        let column = field.column();
+        match seen.get(&column.to_lowercase()) {
+            Some(first) => errors.error(
+                field.column_span,
+                format!(
+                    "column `{column}` is already mapped to field `{}`; give this field another column with #[versioned(column = \"..\")]",
+                    first.ident
+                ),
+            ),
+            None => {
+                seen.insert(column.to_lowercase(), field);
+            }
+        }
+    }
+}
