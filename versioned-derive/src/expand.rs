@@ -2,7 +2,7 @@
 //! themselves live in `versioned-core`.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Index, LitStr};
 
@@ -13,8 +13,6 @@ pub fn impl_versioned(input: &Input) -> TokenStream {
     let versioned = impl_versioned_trait(input);
     let bind = impl_bind(input);
     quote! {
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
             #versioned
             #bind
@@ -91,7 +89,9 @@ fn impl_bind(input: &Input) -> TokenStream {
     let version = input.version().expect("validated: one version field");
     let auto_key = key.len() == 1 && key[0].attrs.auto.is_some();
 
-    let bounds = persisted.iter().map(|f| {
+    // One bound per distinct type, so an unsupported type is reported once.
+    let mut seen = std::collections::HashSet::new();
+    let bounds = persisted.iter().filter(|f| seen.insert(f.ty.to_token_stream().to_string())).map(|f| {
         let ty = f.ty;
         quote_spanned!(ty.span()=> #ty: ::versioned::__private::Encode<__B> + ::versioned::__private::Decode<__B>)
     });

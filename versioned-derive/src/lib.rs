@@ -29,3 +29,6 @@ fn derive_versioned_inner(input: &DeriveInput) -> proc_macro2::TokenStream {
         })
         .unwrap_or_else(syn::Error::into_compile_error)
 }
+
+#[cfg(test)]
+mod tests;
