@@ -239,15 +239,17 @@ impl<T: Versioned> Ops for T {}
 /// entity's persisted fields.
 ///
 /// Each `bind_*` hands `f` the parameters of one statement, in the order documented on
-/// [`Statements`]; the values borrow the entity's fields.
+/// [`Statements`]; the values borrow the entity's fields where the driver allows. The
+/// slice is mutable so that a driver which needs owned values can take them without
+/// a second copy.
 #[doc(hidden)]
 pub trait Bind<B: Backend>: Versioned {
-    fn bind_insert<R>(&self, version: &Self::Version, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
-    fn bind_update<R>(&self, new: &Self::Version, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
-    fn bind_touch<R>(&self, new: &Self::Version, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
-    fn bind_delete<R>(&self, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
-    fn bind_own_key<R>(&self, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
-    fn bind_key<R>(id: &Self::Id, f: impl FnOnce(&[B::Param<'_>]) -> R) -> R;
+    fn bind_insert<R>(&self, version: &Self::Version, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_update<R>(&self, new: &Self::Version, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_touch<R>(&self, new: &Self::Version, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_delete<R>(&self, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_own_key<R>(&self, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_key<R>(id: &Self::Id, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
     /// Reads every persisted column, in field order; skipped fields get `Default`.
     fn decode_row(row: &B::Row<'_>) -> Result<Self, ColumnError>;
     /// Reads the version from column 0.

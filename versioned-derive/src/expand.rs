@@ -153,7 +153,7 @@ fn impl_bind(input: &Input) -> TokenStream {
         }
     };
 
-    let params = quote!(&[<__B as ::versioned::__private::Backend>::Param<'_>]);
+    let params = quote!(&mut [<__B as ::versioned::__private::Backend>::Param<'_>]);
     let version_ty_path = quote!(<Self as ::versioned::Versioned>::Version);
     let result = quote!(::versioned::__private::Result);
     let column_error = quote!(::versioned::__private::ColumnError);
@@ -166,32 +166,32 @@ fn impl_bind(input: &Input) -> TokenStream {
         {
             #[inline]
             fn bind_insert<__R>(&self, __version: &#version_ty_path, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&[#(#insert),*])
+                __f(&mut [#(#insert),*])
             }
 
             #[inline]
             fn bind_update<__R>(&self, __new: &#version_ty_path, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&[#(#data,)* #new_version, #(#keys,)* #old_version])
+                __f(&mut [#(#data,)* #new_version, #(#keys,)* #old_version])
             }
 
             #[inline]
             fn bind_touch<__R>(&self, __new: &#version_ty_path, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&[#new_version, #(#keys,)* #old_version])
+                __f(&mut [#new_version, #(#keys,)* #old_version])
             }
 
             #[inline]
             fn bind_delete<__R>(&self, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&[#(#keys,)* #old_version])
+                __f(&mut [#(#keys,)* #old_version])
             }
 
             #[inline]
             fn bind_own_key<__R>(&self, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&[#(#keys),*])
+                __f(&mut [#(#keys),*])
             }
 
             #[inline]
             fn bind_key<__R>(__id: &<Self as ::versioned::Versioned>::Id, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&[#(#id_params),*])
+                __f(&mut [#(#id_params),*])
             }
 
             #[inline]

@@ -79,14 +79,14 @@ pub trait Executor {
 
     /// Runs a write; returns the number of rows it matched.
     #[doc(hidden)]
-    fn execute(&mut self, sql: &str, params: &[<Self::Backend as Backend>::Param<'_>]) -> Result<u64, Error>;
+    fn execute(&mut self, sql: &str, params: &mut [<Self::Backend as Backend>::Param<'_>]) -> Result<u64, Error>;
 
     /// Runs an insert whose key the database generates; returns that key.
     #[doc(hidden)]
     fn insert_generated(
         &mut self,
         sql: &str,
-        params: &[<Self::Backend as Backend>::Param<'_>],
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
     ) -> Result<<Self::Backend as Backend>::GeneratedKey, Error>;
 
     /// Runs a query and hands its first row, if any, to `read`.
@@ -94,7 +94,7 @@ pub trait Executor {
     fn query_row<T>(
         &mut self,
         sql: &str,
-        params: &[<Self::Backend as Backend>::Param<'_>],
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
         read: impl FnOnce(&<Self::Backend as Backend>::Row<'_>) -> Result<T, Error>,
     ) -> Result<Option<T>, Error>;
 }
@@ -103,7 +103,7 @@ impl<E: Executor + ?Sized> Executor for &mut E {
     type Backend = E::Backend;
 
     #[inline]
-    fn execute(&mut self, sql: &str, params: &[<Self::Backend as Backend>::Param<'_>]) -> Result<u64, Error> {
+    fn execute(&mut self, sql: &str, params: &mut [<Self::Backend as Backend>::Param<'_>]) -> Result<u64, Error> {
         (**self).execute(sql, params)
     }
 
@@ -111,7 +111,7 @@ impl<E: Executor + ?Sized> Executor for &mut E {
     fn insert_generated(
         &mut self,
         sql: &str,
-        params: &[<Self::Backend as Backend>::Param<'_>],
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
     ) -> Result<<Self::Backend as Backend>::GeneratedKey, Error> {
         (**self).insert_generated(sql, params)
     }
@@ -120,7 +120,7 @@ impl<E: Executor + ?Sized> Executor for &mut E {
     fn query_row<T>(
         &mut self,
         sql: &str,
-        params: &[<Self::Backend as Backend>::Param<'_>],
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
         read: impl FnOnce(&<Self::Backend as Backend>::Row<'_>) -> Result<T, Error>,
     ) -> Result<Option<T>, Error> {
         (**self).query_row(sql, params, read)

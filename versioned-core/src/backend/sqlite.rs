@@ -49,23 +49,23 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-fn execute(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> Result<u64, Error> {
-    Ok(conn.prepare_cached(sql)?.execute(params)? as u64)
+fn execute(conn: &Connection, sql: &str, params: &mut [&dyn ToSql]) -> Result<u64, Error> {
+    Ok(conn.prepare_cached(sql)?.execute(&*params)? as u64)
 }
 
-fn insert_generated(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> Result<i64, Error> {
-    conn.prepare_cached(sql)?.execute(params)?;
+fn insert_generated(conn: &Connection, sql: &str, params: &mut [&dyn ToSql]) -> Result<i64, Error> {
+    conn.prepare_cached(sql)?.execute(&*params)?;
     Ok(conn.last_insert_rowid())
 }
 
 fn query_row<T>(
     conn: &Connection,
     sql: &str,
-    params: &[&dyn ToSql],
+    params: &mut [&dyn ToSql],
     read: impl FnOnce(&Row<'_>) -> Result<T, Error>,
 ) -> Result<Option<T>, Error> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = stmt.query(params)?;
+    let mut rows = stmt.query(&*params)?;
     match rows.next()? {
         Some(row) => read(row).map(Some),
         None => Ok(None),
@@ -79,12 +79,12 @@ macro_rules! sqlite_executor {
             type Backend = Sqlite;
 
             #[inline]
-            fn execute(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<u64, Error> {
+            fn execute(&mut self, sql: &str, params: &mut [&dyn ToSql]) -> Result<u64, Error> {
                 execute(self, sql, params)
             }
 
             #[inline]
-            fn insert_generated(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<i64, Error> {
+            fn insert_generated(&mut self, sql: &str, params: &mut [&dyn ToSql]) -> Result<i64, Error> {
                 insert_generated(self, sql, params)
             }
 
@@ -92,7 +92,7 @@ macro_rules! sqlite_executor {
             fn query_row<T>(
                 &mut self,
                 sql: &str,
-                params: &[&dyn ToSql],
+                params: &mut [&dyn ToSql],
                 read: impl FnOnce(&Row<'_>) -> Result<T, Error>,
             ) -> Result<Option<T>, Error> {
                 query_row(self, sql, params, read)
