@@ -1,0 +1,12 @@
+use versioned::Versioned;
+
+#[derive(Versioned)]
+struct User {
+    #[id]
+    #[id(auto)]
+    id: i64,
+    #[version]
+    version: i64,
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+use versioned::Versioned;
+
+#[derive(Versioned)]
+#[versioned(table = "")]
+struct User {
+    id: i64,
+    #[version]
+    version: i64,
+}
+
+#[derive(Versioned)]
+#[versioned(table = "  ")]
+struct Account {
+    id: i64,
+    #[version]
+    version: i64,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use versioned::Versioned;
+
+#[derive(Versioned)]
+struct User {
+    id: i64,
+    #[version]
+    version: i64,
+}
+
+fn main() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let _ = User::find(&conn, "7");
+}

@@ -1,0 +1,12 @@
+use versioned::Versioned;
+
+#[derive(Versioned)]
+struct User {
+    id: i64,
+    #[versioned(skip = true)]
+    cache: Option<String>,
+    #[version]
+    version: i64,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use versioned::Versioned;
+
+#[derive(Versioned)]
+struct User;
+
+fn main() {}
