@@ -1,5 +1,122 @@
 //! Optimistic locking for Rust entities.
+//!
+//! `#[derive(Versioned)]` on a struct with a `#[version]` field gives it version-checked
+//! `insert`, `save`, `delete`, `touch` and `verify`, plus `reload`, `find` and `get`.
+//! Every write carries `WHERE id = ? AND version = ?` and stores the next version; a
+//! write that matches no row is an [`Error::OptimisticLock`] that names the row, the
+//! version the caller held and the version the database holds now (or that the row is
+//! gone). No lock is held between reading and writing: conflicts are found at write
+//! time and handed to the application to retry, merge or report.
+//!
+//! ```
+//! use versioned::{RetryPolicy, Versioned};
+//!
+//! #[derive(Versioned, Debug)]
+//! #[versioned(table = "users")]
+//! struct User {
+//!     #[id(auto)]
+//!     id: i64,
+//!     name: String,
+//!     #[version]
+//!     version: i64,
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let conn = rusqlite::Connection::open_in_memory()?;
+//! # conn.execute_batch(
+//! #     "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL)",
+//! # )?;
+//! let mut user = User { id: 0, name: "Ada".into(), version: 0 };
+//! user.insert(&conn)?; // the id is generated, the version starts at 0
+//!
+//! // Two copies of the same row, as two concurrent requests would load them.
+//! let mut first = User::get(&conn, user.id)?;
+//! let mut second = User::get(&conn, user.id)?;
+//!
+//! first.name = "Ada Lovelace".into();
+//! first.save(&conn)?; // UPDATE .. WHERE id = 1 AND version = 0
+//! assert_eq!(first.version, 1);
+//!
+//! second.name = "Ada King".into();
+//! let err = second.save(&conn).unwrap_err(); // still at version 0: refused
+//! let conflict = err.as_conflict().unwrap();
+//! assert_eq!((conflict.expected, conflict.actual), (0, Some(1)));
+//! assert_eq!(err.to_string(), "optimistic lock conflict on users id=1: expected version 0, found 1");
+//! assert_eq!(second.version, 0); // a failed write changes nothing
+//!
+//! // Re-read, apply, save; run again if another write slips in between.
+//! let saved = versioned::retry(RetryPolicy::default(), || {
+//!     let mut fresh = User::get(&conn, user.id)?;
+//!     fresh.name = "Ada King".into();
+//!     fresh.save(&conn)?;
+//!     Ok(fresh)
+//! })?;
+//! assert_eq!(saved.version, 2);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! - **Every write checks the version.** `save`, `touch` and `delete` carry the version
+//!   predicate; `verify` compares without writing. No method writes without it.
+//! - **A failed write changes nothing**: neither the row nor the entity, whose version
+//!   is bumped only when the write went through.
+//! - **Conflicts say what happened.** After a write that matched no row, the current
+//!   version is read once: [`OptimisticLockError::actual`] is `Some(v)` when someone
+//!   else wrote the row, `None` when it was deleted (a save of a deleted row is a
+//!   conflict, never an insert). [`Error::is_conflict`], [`Error::as_conflict`].
+//! - **Versions wrap.** The next version is `old.wrapping_add(1)`, computed in Rust and
+//!   bound as a value, so an `i32` version goes from `i32::MAX` to `i32::MIN` instead of
+//!   failing.
+//! - **`insert` stores version 0**, whatever the field held, and fills in an
+//!   `#[id(auto)]` key with the key the database generated.
+//! - **Reads**: `find` returns `Ok(None)` when no row has the key, `get` and `reload`
+//!   return [`Error::NotFound`]. `reload` reads every persisted field again and keeps
+//!   the skipped ones.
+//! - **Executors are passed by value**: `&rusqlite::Connection`,
+//!   `&rusqlite::Transaction` or `&rusqlite::Savepoint`, so version-checked writes join
+//!   your transactions. `rusqlite::Error` converts into [`Error`], so `?` works inside
+//!   them. Add `rusqlite` to your own dependencies.
+//! - **Retrying**: [`retry`] re-runs a read-modify-write while its error
+//!   [is retryable](Error::is_retryable) (a conflict, a busy or locked database), with
+//!   exponential backoff and jitter as set by [`RetryPolicy`].
+//! - **Your schema, your migrations.** The crate creates no tables. The version column
+//!   is an integer that is never NULL; an `#[id(auto)]` key is an `INTEGER PRIMARY KEY`
+//!   in SQLite.
+//! - **Values are always bound**, identifiers quoted. Statement text is built once per
+//!   entity type and reused through the driver's prepared-statement cache.
+//!
+//! # Attributes
+//!
+//! On the struct:
+//!
+//! - `#[versioned(table = "name")]`: the table. Default: the struct's name in
+//!   snake_case plus `s` (`User` is `users`, `OrderLine` is `order_lines`); only an
+//!   `s` is added, so name the table when its plural is irregular (`Category`).
+//!
+//! On fields:
+//!
+//! - `#[id]`: a key field, whose value the caller provides. Several `#[id]` fields
+//!   make a composite key, passed as a tuple in field order:
+//!   `Line::get(&conn, (1, "A-1".to_string()))`. Default: the field named `id`.
+//! - `#[id(auto)]`: a single key field that the database generates; `insert` leaves it
+//!   out and fills it in. Default: keys are provided by the caller.
+//! - `#[version]`: the version, exactly one field, of type `i16`, `i32` or `i64`.
+//!   Required: there is no default.
+//! - `#[versioned(column = "name")]`: the field's column. Default: the field's name.
+//!   No two fields may map to the same column (compared ignoring case).
+//! - `#[versioned(skip)]`: the field is not persisted; reads set it to
+//!   `Default::default()` and `reload` keeps its value. Its type must implement
+//!   `Default`; neither a key nor the version can be skipped. Default: every field is
+//!   persisted.
+//!
+//! The derive takes a struct with named fields and no generic parameters. Every
+//! persisted field's type must be one the driver binds and reads (for SQLite,
+//! `rusqlite::types::ToSql` and `FromSql`), so your own types work once they implement
+//! the driver's traits. The derive asks nothing else of the struct: no `Clone`,
+//! `Default` or `PartialEq`.
 #![warn(missing_docs)]
 
 pub use versioned_core::*;
+/// Derives [`Versioned`](trait@Versioned): the version-checked operations for a struct
+/// with a `#[version]` field. See the [attributes](crate#attributes).
 pub use versioned_derive::Versioned;
