@@ -100,6 +100,26 @@ impl Statements {
         match dialect {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => Statements::render(&sea_query::SqliteQueryBuilder, meta),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                // The generated key comes back in the insert's own round trip.
+                let mut statements = Statements::render(&sea_query::PostgresQueryBuilder, meta);
+                if meta.auto_key {
+                    statements.insert = insert(meta)
+                        .returning_col(meta.columns[meta.key[0]])
+                        .build_any(&sea_query::PostgresQueryBuilder)
+                        .0;
+                }
+                statements
+            }
+            #[cfg(feature = "mysql")]
+            Dialect::Mysql => {
+                let mut statements = Statements::render(&sea_query::MysqlQueryBuilder, meta);
+                // A locking read sees the latest committed version, where a plain one
+                // inside a REPEATABLE READ transaction would see its snapshot.
+                statements.select_version.push_str(" LOCK IN SHARE MODE");
+                statements
+            }
             #[allow(unreachable_patterns)]
             _ => unreachable!("the {dialect:?} backend is not enabled"),
         }

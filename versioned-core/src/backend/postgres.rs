@@ -1,0 +1,332 @@
+//! PostgreSQL through the `postgres` crate.
+//!
+//! Executors: `&mut postgres::Client` and `&mut postgres::Transaction`, which send each
+//! statement in one round trip with its parameters' types (PostgreSQL parses the text
+//! each time); and [`CachingClient`] / [`CachingTransaction`], which prepare each
+//! statement once per connection and then only bind and execute it, as hand-written
+//! code with prepared statements does.
+//!
+//! A parameter's type is the PostgreSQL type its Rust type maps to first among the
+//! built-in types (`i32` is `int4`, `String` is `text`, `Option<T>` is `T`'s);
+//! PostgreSQL converts it to the column's type where SQL allows (an `i32` into a
+//! `bigint` column). A type that maps to no built-in type (a custom enum, say) makes
+//! its statement be prepared, so the server names the types.
+
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+
+use postgres::types::{FromSqlOwned, ToSql, Type};
+use postgres::{Client, Row, Statement, Transaction};
+
+use super::{Backend, Decode, Encode, Executor};
+use crate::error::{BoxError, DatabaseError, Error};
+use crate::sql::Dialect;
+
+/// The PostgreSQL backend (cargo feature `postgres`).
+#[derive(Debug, Clone, Copy)]
+pub enum Postgres {}
+
+/// A value and the PostgreSQL type it is sent as (`Type::UNKNOWN`: none known).
+type Param<'a> = (&'a (dyn ToSql + Sync), Type);
+
+impl Backend for Postgres {
+    const NAME: &'static str = "PostgreSQL";
+    const DIALECT: Dialect = Dialect::Postgres;
+    type Param<'a> = Param<'a>;
+    type Row<'r> = Row;
+    /// The row of `INSERT .. RETURNING key`.
+    type GeneratedKey = Row;
+}
+
+/// The built-in types a parameter may map to, most specific first.
+const CANDIDATES: &[Type] = &[
+    Type::INT8,
+    Type::INT4,
+    Type::INT2,
+    Type::BOOL,
+    Type::FLOAT8,
+    Type::FLOAT4,
+    Type::TEXT,
+    Type::BYTEA,
+    Type::TIMESTAMPTZ,
+    Type::TIMESTAMP,
+    Type::DATE,
+    Type::TIME,
+    Type::UUID,
+    Type::JSONB,
+    Type::NUMERIC,
+    Type::INET,
+    Type::CHAR,
+    Type::OID,
+    Type::INT8_ARRAY,
+    Type::INT4_ARRAY,
+    Type::INT2_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::BOOL_ARRAY,
+    Type::FLOAT8_ARRAY,
+    Type::FLOAT4_ARRAY,
+    Type::UUID_ARRAY,
+];
+
+/// The PostgreSQL type `T` is sent as, or `Type::UNKNOWN`.
+#[inline]
+fn natural_type<T: ToSql>() -> Type {
+    CANDIDATES.iter().find(|ty| T::accepts(ty)).cloned().unwrap_or(Type::UNKNOWN)
+}
+
+impl<T: ToSql + Sync> Encode<Postgres> for T {
+    #[inline]
+    fn encode(&self) -> Param<'_> {
+        (self, natural_type::<T>())
+    }
+}
+
+impl<T: FromSqlOwned> Decode<Postgres> for T {
+    #[inline]
+    fn decode(row: &Row, index: usize) -> Result<Self, BoxError> {
+        row.try_get(index).map_err(Into::into)
+    }
+
+    fn decode_generated(row: Row) -> Result<Self, BoxError> {
+        row.try_get(0).map_err(Into::into)
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Self {
+        use postgres::error::SqlState;
+        let retryable = matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED);
+        Error::Database(DatabaseError::new(e, retryable))
+    }
+}
+
+/// Whether every parameter's type is known, so the statement can go typed.
+#[inline]
+fn typed(params: &[Param<'_>]) -> bool {
+    params.iter().all(|(_, ty)| *ty != Type::UNKNOWN)
+}
+
+/// The values alone, for a statement whose types the server names.
+fn values<'a>(params: &[Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    params.iter().map(|(value, _)| *value).collect()
+}
+
+/// The operations `Client` and `Transaction` share, so one set of executors serves both.
+trait Connection {
+    fn execute_typed(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, postgres::Error>;
+    fn query_typed_opt(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, postgres::Error>;
+    fn execute(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error>;
+    fn execute_str(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error>;
+    fn query_opt(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error>;
+    fn query_opt_str(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error>;
+    fn prepare_typed(&mut self, sql: &str, types: &[Type]) -> Result<Statement, postgres::Error>;
+}
+
+/// Implements [`Connection`] by forwarding to the driver's inherent methods.
+macro_rules! connection {
+    ($($ty:ty),*) => {$(
+        impl Connection for $ty {
+            #[inline]
+            fn execute_typed(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, postgres::Error> {
+                <$ty>::execute_typed(self, sql, params)
+            }
+            #[inline]
+            fn query_typed_opt(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, postgres::Error> {
+                <$ty>::query_typed_opt(self, sql, params)
+            }
+            #[inline]
+            fn execute(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error> {
+                <$ty>::execute(self, sql, params)
+            }
+            fn execute_str(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error> {
+                <$ty>::execute(self, sql, params)
+            }
+            #[inline]
+            fn query_opt(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error> {
+                <$ty>::query_opt(self, sql, params)
+            }
+            fn query_opt_str(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error> {
+                <$ty>::query_opt(self, sql, params)
+            }
+            fn prepare_typed(&mut self, sql: &str, types: &[Type]) -> Result<Statement, postgres::Error> {
+                <$ty>::prepare_typed(self, sql, types)
+            }
+        }
+    )*};
+}
+
+connection!(Client, Transaction<'_>);
+
+/// Runs a write in one round trip (typed), or prepared by the server when a type is unknown.
+fn execute_once(conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
+    if typed(params) { Ok(conn.execute_typed(sql, params)?) } else { Ok(conn.execute_str(sql, &values(params))?) }
+}
+
+fn query_once(conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, Error> {
+    if typed(params) { Ok(conn.query_typed_opt(sql, params)?) } else { Ok(conn.query_opt_str(sql, &values(params))?) }
+}
+
+/// Prepared statements of one connection, keyed by their text.
+#[derive(Default)]
+struct Prepared(HashMap<Box<str>, Statement>);
+
+impl Prepared {
+    /// The statement for `sql`, prepared on first use with the parameters' types.
+    fn get(&mut self, conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<Statement, Error> {
+        if let Some(statement) = self.0.get(sql) {
+            return Ok(statement.clone());
+        }
+        let types: Vec<Type> =
+            if typed(params) { params.iter().map(|(_, ty)| ty.clone()).collect() } else { Vec::new() };
+        let statement = conn.prepare_typed(sql, &types)?;
+        self.0.insert(sql.into(), statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(&mut self, conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
+        let statement = self.get(conn, sql, params)?;
+        Ok(conn.execute(&statement, &values(params))?)
+    }
+
+    fn query(&mut self, conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, Error> {
+        let statement = self.get(conn, sql, params)?;
+        Ok(conn.query_opt(&statement, &values(params))?)
+    }
+}
+
+/// Implements [`Executor`] for an executor type, given how it runs a write and a query.
+macro_rules! postgres_executor {
+    ($ty:ty, |$this:ident| $execute:expr, $query:expr) => {
+        impl Executor for $ty {
+            type Backend = Postgres;
+
+            #[inline]
+            fn execute(&mut self, sql: &str, params: &mut [Param<'_>]) -> Result<u64, Error> {
+                let $this = self;
+                $execute(sql, params)
+            }
+
+            fn insert_generated(&mut self, sql: &str, params: &mut [Param<'_>]) -> Result<Row, Error> {
+                let $this = self;
+                $query(sql, params)?
+                    .ok_or_else(|| Error::Database(DatabaseError::new("INSERT .. RETURNING returned no row", false)))
+            }
+
+            #[inline]
+            fn query_row<T>(
+                &mut self,
+                sql: &str,
+                params: &mut [Param<'_>],
+                read: impl FnOnce(&Row) -> Result<T, Error>,
+            ) -> Result<Option<T>, Error> {
+                let $this = self;
+                match $query(sql, params)? {
+                    Some(row) => read(&row).map(Some),
+                    None => Ok(None),
+                }
+            }
+        }
+    };
+}
+
+postgres_executor!(&mut Client, |c| |sql, params| execute_once(*c, sql, params), |sql, params| query_once(
+    *c, sql, params
+));
+postgres_executor!(&mut Transaction<'_>, |t| |sql, params| execute_once(*t, sql, params), |sql, params| query_once(
+    *t, sql, params
+));
+postgres_executor!(
+    &mut CachingClient,
+    |c| |sql, params| c.prepared.execute(&mut c.client, sql, params),
+    |sql, params| c.prepared.query(&mut c.client, sql, params)
+);
+postgres_executor!(
+    &mut CachingTransaction<'_>,
+    |t| |sql, params| t.prepared.execute(&mut t.transaction, sql, params),
+    |sql, params| t.prepared.query(&mut t.transaction, sql, params)
+);
+
+/// A `postgres::Client` that prepares each statement of `versioned` once and reuses it,
+/// saving PostgreSQL the parsing and planning of every call.
+///
+/// Adopt it in one line, `let mut db = CachingClient::new(client);`, then pass
+/// `&mut db` wherever `&mut client` went. It derefs to the `Client` for everything
+/// else; its transactions come from [`CachingClient::transaction`].
+pub struct CachingClient {
+    client: Client,
+    prepared: Prepared,
+}
+
+impl CachingClient {
+    /// Wraps a connection; no statement is prepared until it is first used.
+    pub fn new(client: Client) -> Self {
+        CachingClient { client, prepared: Prepared::default() }
+    }
+
+    /// Starts a transaction that shares this connection's prepared statements.
+    pub fn transaction(&mut self) -> Result<CachingTransaction<'_>, Error> {
+        Ok(CachingTransaction { transaction: self.client.transaction()?, prepared: &mut self.prepared })
+    }
+
+    /// The connection, dropping the prepared statements' handles.
+    pub fn into_inner(self) -> Client {
+        self.client
+    }
+}
+
+impl Deref for CachingClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl DerefMut for CachingClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+impl std::fmt::Debug for CachingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachingClient").field("prepared", &self.prepared.0.len()).finish_non_exhaustive()
+    }
+}
+
+/// A transaction of a [`CachingClient`], using its prepared statements. Commit it with
+/// [`CachingTransaction::commit`]; dropped without commit, it rolls back.
+pub struct CachingTransaction<'a> {
+    transaction: Transaction<'a>,
+    prepared: &'a mut Prepared,
+}
+
+impl CachingTransaction<'_> {
+    /// Commits the transaction.
+    pub fn commit(self) -> Result<(), Error> {
+        Ok(self.transaction.commit()?)
+    }
+
+    /// Rolls the transaction back.
+    pub fn rollback(self) -> Result<(), Error> {
+        Ok(self.transaction.rollback()?)
+    }
+}
+
+impl<'a> Deref for CachingTransaction<'a> {
+    type Target = Transaction<'a>;
+    fn deref(&self) -> &Transaction<'a> {
+        &self.transaction
+    }
+}
+
+impl DerefMut for CachingTransaction<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.transaction
+    }
+}
+
+impl std::fmt::Debug for CachingTransaction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachingTransaction").finish_non_exhaustive()
+    }
+}
