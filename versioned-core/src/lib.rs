@@ -6,6 +6,10 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code, unused_variables, unused_imports)
+)]
 
 pub mod backend;
 mod entity;

@@ -73,17 +73,18 @@ impl<'a> Input<'a> {
     }
 
     /// The persisted fields, in field order.
-    pub fn persisted(&self) -> impl Iterator<Item = &Field<'a>> {
+    pub fn persisted(&self) -> impl Iterator<Item = &Field<'a>> + '_ {
         self.fields.iter().filter(|f| f.attrs.skip.is_none())
     }
 
-    /// The key fields: the `#[id]` fields, or else a field named `id`.
+    /// The key fields: the `#[id]` fields, or else a field named `id`. (Validation
+    /// makes sure they are persisted and not the version.)
     pub fn key(&self) -> Vec<&Field<'a>> {
-        let marked: Vec<_> = self.persisted().filter(|f| f.attrs.id.is_some()).collect();
+        let marked: Vec<_> = self.fields.iter().filter(|f| f.attrs.id.is_some()).collect();
         if !marked.is_empty() {
             return marked;
         }
-        self.persisted().filter(|f| f.ident.unraw() == "id").collect()
+        self.fields.iter().filter(|f| f.ident.unraw() == "id").collect()
     }
 
     /// The `#[version]` field.

@@ -3,7 +3,8 @@
 //! Unknown, repeated and malformed options fail here; rules that span several
 //! fields live in `valid.rs`.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Attribute, LitStr, Meta};
@@ -26,6 +27,11 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
+    /// An error covering all of `tokens` (a whole attribute, say).
+    pub fn spanned(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
     pub fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
@@ -40,12 +46,12 @@ pub struct Container {
 /// A field's attributes.
 #[derive(Default)]
 pub struct FieldAttrs {
-    /// `#[id]` or `#[id(auto)]`: the attribute's span.
-    pub id: Option<Span>,
+    /// `#[id]` or `#[id(auto)]`: the whole attribute, for errors.
+    pub id: Option<TokenStream>,
     /// `#[id(auto)]`: the `auto` keyword's span.
     pub auto: Option<Span>,
-    /// `#[version]`: the attribute's span.
-    pub version: Option<Span>,
+    /// `#[version]`: the whole attribute, for errors.
+    pub version: Option<TokenStream>,
     pub column: Option<LitStr>,
     /// `#[versioned(skip)]`: the keyword's span.
     pub skip: Option<Span>,
@@ -56,10 +62,14 @@ impl Container {
         let mut container = Container::default();
         for attr in attrs {
             if attr.path().is_ident(VERSIONED) {
+                if let Err(e) = list_shape(attr, "#[versioned(table = \"..\")]") {
+                    errors.push(e);
+                    continue;
+                }
                 let parsed = attr.parse_nested_meta(|meta| {
                     if meta.path.is_ident(TABLE) {
                         let table = name_value(&meta, TABLE)?;
-                        set_once(&mut container.table, table, &meta, TABLE)
+                        set_once(&mut container.table, table, &meta, "versioned", TABLE)
                     } else if meta.path.is_ident(COLUMN) || meta.path.is_ident(SKIP) {
                         Err(meta.error(format!(
                             "`{}` goes on a field, not on the struct; the struct takes `table`",
@@ -74,7 +84,7 @@ impl Container {
                 }
             } else if attr.path().is_ident(ID) || attr.path().is_ident(VERSION) {
                 let name = if attr.path().is_ident(ID) { ID } else { VERSION };
-                errors.error(attr.span(), format!("#[{name}] goes on a field, not on the struct"));
+                errors.spanned(attr, format!("#[{name}] goes on a field, not on the struct"));
             }
         }
         container
@@ -102,15 +112,14 @@ impl FieldAttrs {
     }
 
     fn parse_versioned(&mut self, attr: &Attribute) -> syn::Result<()> {
+        list_shape(attr, "#[versioned(column = \"..\")] or #[versioned(skip)]")?;
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(COLUMN) {
                 let column = name_value(&meta, COLUMN)?;
-                set_once(&mut self.column, column, &meta, COLUMN)
+                set_once(&mut self.column, column, &meta, "versioned", COLUMN)
             } else if meta.path.is_ident(SKIP) {
-                if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
-                    return Err(meta.error("`skip` takes no value; write #[versioned(skip)]"));
-                }
-                set_once(&mut self.skip, meta.path.span(), &meta, SKIP)
+                no_value(&meta, "#[versioned(skip)]")?;
+                set_once(&mut self.skip, meta.path.span(), &meta, "versioned", SKIP)
             } else if meta.path.is_ident(TABLE) {
                 Err(meta.error("`table` goes on the struct, not on a field; a field takes `column` or `skip`"))
             } else {
@@ -122,32 +131,36 @@ impl FieldAttrs {
 
     fn parse_id(&mut self, attr: &Attribute) -> syn::Result<()> {
         if self.id.is_some() {
-            return Err(syn::Error::new(attr.span(), "duplicate #[id] attribute"));
+            return Err(syn::Error::new_spanned(attr, "duplicate #[id] attribute; keep one"));
         }
-        self.id = Some(attr.span());
+        self.id = Some(attr.to_token_stream());
         match &attr.meta {
             Meta::Path(_) => Ok(()),
             Meta::List(_) => attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(AUTO) {
-                    set_once(&mut self.auto, meta.path.span(), &meta, AUTO)
+                    no_value(&meta, "#[id(auto)]")?;
+                    set_once(&mut self.auto, meta.path.span(), &meta, "id", AUTO)
                 } else {
                     Err(meta.error(format!("unknown id attribute `{}`; expected `auto`", path_name(&meta))))
                 }
             }),
-            Meta::NameValue(_) => {
-                Err(syn::Error::new(attr.span(), "malformed #[id] attribute; write #[id] or #[id(auto)]"))
-            }
+            Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+                name_value_tail(nv),
+                "#[id] takes no value; write #[id], or #[id(auto)] when the database generates the key",
+            )),
         }
     }
 
     fn parse_version(&mut self, attr: &Attribute) -> syn::Result<()> {
         if self.version.is_some() {
-            return Err(syn::Error::new(attr.span(), "duplicate #[version] attribute"));
+            return Err(syn::Error::new_spanned(attr, "duplicate #[version] attribute; keep one"));
         }
-        self.version = Some(attr.span());
+        self.version = Some(attr.to_token_stream());
+        const MESSAGE: &str = "#[version] takes no arguments; write #[version]";
         match &attr.meta {
             Meta::Path(_) => Ok(()),
-            _ => Err(syn::Error::new(attr.span(), "#[version] takes no arguments; write #[version]")),
+            Meta::List(list) => Err(syn::Error::new(list.delimiter.span().join(), MESSAGE)),
+            Meta::NameValue(nv) => Err(syn::Error::new_spanned(name_value_tail(nv), MESSAGE)),
         }
     }
 }
@@ -155,6 +168,31 @@ impl FieldAttrs {
 /// The name of an option, for messages.
 fn path_name(meta: &ParseNestedMeta) -> String {
     meta.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+}
+
+/// Checks that `#[versioned ..]` is a list, `#[versioned(..)]`, and not a lone literal.
+fn list_shape(attr: &Attribute, expected: &str) -> syn::Result<()> {
+    match &attr.meta {
+        Meta::List(list) => match syn::parse2::<syn::Lit>(list.tokens.clone()) {
+            Ok(lit) => Err(syn::Error::new_spanned(lit, format!("expected a named option; write {expected}"))),
+            Err(_) => Ok(()),
+        },
+        _ => Err(syn::Error::new_spanned(attr, format!("#[versioned] needs options; write {expected}"))),
+    }
+}
+
+/// `= value` of `#[name = value]`, where an error about the value belongs.
+fn name_value_tail(nv: &syn::MetaNameValue) -> TokenStream {
+    let (eq, value) = (&nv.eq_token, &nv.value);
+    quote::quote!(#eq #value)
+}
+
+/// Rejects `key = ..` and `key(..)` for a flag.
+fn no_value(meta: &ParseNestedMeta, expected: &str) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!("`{}` takes no value; write {expected}", path_name(meta))));
+    }
+    Ok(())
 }
 
 /// `key = "name"`, with a non-empty name.
@@ -173,9 +211,9 @@ fn name_value(meta: &ParseNestedMeta, key: &str) -> syn::Result<LitStr> {
 }
 
 /// Stores an option's value, failing on the second occurrence.
-fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta, key: &str) -> syn::Result<()> {
+fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta, attribute: &str, key: &str) -> syn::Result<()> {
     if slot.is_some() {
-        return Err(meta.error(format!("duplicate versioned attribute `{key}`")));
+        return Err(meta.error(format!("duplicate {attribute} attribute `{key}`; keep one")));
     }
     *slot = Some(value);
     Ok(())

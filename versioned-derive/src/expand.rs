@@ -61,7 +61,9 @@ fn impl_versioned_trait(input: &Input) -> TokenStream {
 
             #[inline]
             fn version_of(&self) -> #version_ty {
-                self.#version_ident
+                // A copy for the supported types; `clone` keeps an unsupported type's
+                // error to the one about `VersionNumber`.
+                ::core::clone::Clone::clone(&self.#version_ident)
             }
 
             #[inline]

@@ -2,8 +2,6 @@
 
 use std::collections::HashMap;
 
-use syn::spanned::Spanned;
-
 use crate::ast::{Field, Input};
 use crate::attr::Errors;
 
@@ -23,9 +21,9 @@ pub fn validate(input: &Input) -> syn::Result<()> {
 fn check_generics(input: &Input, errors: &mut Errors) {
     let generics = &input.original.generics;
     if !generics.params.is_empty() || generics.where_clause.is_some() {
-        errors.error(
-            generics.span(),
-            "#[derive(Versioned)] does not support generic structs; give the entity concrete field types",
+        errors.spanned(
+            generics,
+            "#[derive(Versioned)] does not support generic structs; give the entity concrete, owned field types",
         );
     }
 }
@@ -35,8 +33,8 @@ fn check_generics(input: &Input, errors: &mut Errors) {
 fn check_fields(input: &Input, errors: &mut Errors) {
     for field in &input.fields {
         let attrs = &field.attrs;
-        if let (Some(_), Some(version)) = (attrs.id, attrs.version) {
-            errors.error(version, "a field cannot be both #[id] and #[version]; the version must be its own field");
+        if let (Some(_), Some(version)) = (&attrs.id, &attrs.version) {
+            errors.spanned(version, "a field cannot be both #[id] and #[version]; the version must be its own field");
         }
         if let Some(skip) = attrs.skip {
             if attrs.version.is_some() {
@@ -54,18 +52,36 @@ fn check_fields(input: &Input, errors: &mut Errors) {
 
 // Exactly one field is the version.
 fn check_version(input: &Input, errors: &mut Errors) {
-    let mut versions = input.fields.iter().filter_map(|f| f.attrs.version);
+    let mut versions = input.fields.iter().filter_map(|f| f.attrs.version.as_ref());
     if versions.next().is_none() {
         errors.error(input.ident.span(), "missing #[version] field; mark one i16, i32 or i64 field with #[version]");
     }
     for duplicate in versions {
-        errors.error(duplicate, "duplicate #[version] attribute; an entity has exactly one version field");
+        errors.spanned(duplicate, "duplicate #[version] attribute; an entity has exactly one version field");
     }
 }
 
-// A key exists; `auto` applies only to a single-column key.
+// A key exists, and is neither skipped nor the version; `auto` applies only to a
+// single-column key. (An `#[id]` field that is skipped or the version is reported by
+// `check_fields`.)
 fn check_key(input: &Input, errors: &mut Errors) {
     let key = input.key();
+    if input.fields.iter().all(|f| f.attrs.id.is_none()) {
+        for implicit in &key {
+            if let Some(skip) = implicit.attrs.skip {
+                errors.error(
+                    skip,
+                    "the `id` field is the key and cannot be #[versioned(skip)]; remove `skip`, or mark another field #[id]",
+                );
+            }
+            if let Some(version) = &implicit.attrs.version {
+                errors.spanned(
+                    version,
+                    "the `id` field is the key and cannot be #[version]; give the version its own field, or mark another field #[id]",
+                );
+            }
+        }
+    }
     if key.is_empty() {
         errors.error(
             input.ident.span(),
