@@ -1,7 +1,7 @@
 //! SQLite through rusqlite.
 //!
 //! Executors: `&rusqlite::Connection`, `&rusqlite::Transaction` and
-//! `&rusqlite::Savepoint`. Statements go through the connection's
+//! `&rusqlite::Savepoint`, and the same behind `&mut`. Statements go through the connection's
 //! `prepare_cached`, so each is compiled once per connection.
 
 use rusqlite::types::{FromSql, ToSql, ValueRef};
@@ -102,3 +102,6 @@ macro_rules! sqlite_executor {
 }
 
 sqlite_executor!(&Connection, &Transaction<'_>, &Savepoint<'_>);
+// `&mut` too, so code generic over `&mut C: Executor` serves SQLite as it serves
+// PostgreSQL and MySQL.
+sqlite_executor!(&mut Connection, &mut Transaction<'_>, &mut Savepoint<'_>);
