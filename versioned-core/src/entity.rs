@@ -15,9 +15,20 @@ use crate::sql::{EntityMeta, Statements};
 /// holds now, or that the row is gone. A failed call leaves the entity exactly as it
 /// was.
 ///
-/// Methods take an [`Executor`] by value: `&rusqlite::Connection`,
-/// `&rusqlite::Transaction` or `&rusqlite::Savepoint` (and `&mut E` of any executor
-/// `E`).
+/// Methods take an [`Executor`] by value:
+/// - SQLite: `&rusqlite::Connection`, `&rusqlite::Transaction`, `&rusqlite::Savepoint`
+///   (or the same behind `&mut`);
+/// - PostgreSQL: `&mut postgres::Client`, `&mut postgres::Transaction`, and
+///   `&mut versioned::backend::postgres::CachingClient` and its `CachingTransaction`
+///   (statements prepared once per connection);
+/// - MySQL and MariaDB: `&mut mysql::Conn`, `&mut mysql::PooledConn`,
+///   `&mut mysql::Transaction`;
+///
+/// and `&mut E` of any executor `E`, to lend one executor to several calls.
+///
+/// A write that succeeds inside a transaction which is then rolled back leaves the
+/// entity holding the version it wrote: read it again (or run the whole
+/// read-modify-write inside [`retry`](crate::retry)) before writing it once more.
 pub trait Versioned: Sized {
     /// The key: the `#[id]` field's type, or a tuple of them in field order for a
     /// composite key.
