@@ -64,7 +64,12 @@ pub trait Versioned: Sized {
         let zero = Self::Version::ZERO;
         if Self::META.auto_key {
             let key = self.bind_insert(&zero, |p| exec.insert_generated(&sql.insert, p))?;
-            self.set_generated_key(key).map_err(|e| decode_error::<Self>(e, "(generated)".into()))?;
+            if let Err(e) = self.set_generated_key(&key) {
+                // The key does not fit the field: take the row back, so the failed
+                // insert stores nothing.
+                exec.discard_generated(&sql.delete_generated, &key)?;
+                return Err(decode_error::<Self>(e, "(generated)".into()));
+            }
         } else {
             self.bind_insert(&zero, |p| exec.execute(&sql.insert, p))?;
         }
@@ -266,7 +271,7 @@ pub trait Bind<B: Backend>: Versioned {
     /// Reads the version from column 0.
     fn decode_version(row: &B::Row<'_>) -> Result<Self::Version, ColumnError>;
     /// Stores a key the database generated (entities with `#[id(auto)]`).
-    fn set_generated_key(&mut self, key: B::GeneratedKey) -> Result<(), ColumnError>;
+    fn set_generated_key(&mut self, key: &B::GeneratedKey) -> Result<(), ColumnError>;
 }
 
 /// Reads column `index` as a `T`, naming `column` on failure.
@@ -283,7 +288,7 @@ pub fn decode<B: Backend, T: Decode<B>>(
 /// Reads a generated key as a `T`, naming `column` on failure.
 #[doc(hidden)]
 pub fn decode_generated<B: Backend, T: Decode<B>>(
-    key: B::GeneratedKey,
+    key: &B::GeneratedKey,
     column: &'static str,
 ) -> Result<T, ColumnError> {
     T::decode_generated(key).map_err(|source| ColumnError { column, source })

@@ -72,6 +72,9 @@ pub struct Statements {
     pub touch: String,
     /// Binds the key columns, the old version.
     pub delete: String,
+    /// Binds a key the database generated; deletes its row (entities with a generated
+    /// key only, else empty).
+    pub delete_generated: String,
     /// Binds the key columns; yields every persisted column in field order.
     pub select: String,
     /// Binds the key columns; yields the version. Reads the row's latest committed
@@ -132,6 +135,7 @@ impl Statements {
             update: update(meta, meta.data_columns()).build_any(q).0,
             touch: update(meta, std::iter::empty()).build_any(q).0,
             delete: delete(meta).build_any(q).0,
+            delete_generated: if meta.auto_key { delete_key(meta).build_any(q).0 } else { String::new() },
             select: select(meta, meta.columns.iter().copied()).build_any(q).0,
             select_version: select(meta, std::iter::once(meta.version_column())).build_any(q).0,
         }
@@ -161,12 +165,17 @@ fn update(meta: &EntityMeta, set: impl Iterator<Item = &'static str>) -> UpdateS
 }
 
 fn delete(meta: &EntityMeta) -> DeleteStatement {
+    let mut q = delete_key(meta);
+    q.and_where(column_is_slot(meta.version_column()));
+    q
+}
+
+fn delete_key(meta: &EntityMeta) -> DeleteStatement {
     let mut q = Query::delete();
     q.from_table(meta.table);
     for p in key_predicate(meta) {
         q.and_where(p);
     }
-    q.and_where(column_is_slot(meta.version_column()));
     q
 }
 

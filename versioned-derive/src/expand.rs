@@ -40,6 +40,7 @@ fn impl_versioned_trait(input: &Input) -> TokenStream {
     let skipped = input.fields.iter().filter(|f| f.attrs.skip.is_some()).map(|f| f.ident);
     quote! {
         #[automatically_derived]
+        #[allow(deprecated)]
         impl #impl_generics ::versioned::Versioned for #ident #ty_generics #where_clause {
             type Id = #id_ty;
             type Version = #version_ty_checked;
@@ -142,6 +143,7 @@ fn impl_bind(input: &Input) -> TokenStream {
     });
     let version_ty = version.ty;
     let version_column = version.column();
+    // The key is decoded before the field is assigned: a failure changes nothing.
     let set_generated_key = if auto_key {
         let (field, ty, column) = (key[0].ident, key[0].ty, key[0].column());
         quote! {
@@ -162,6 +164,7 @@ fn impl_bind(input: &Input) -> TokenStream {
     let row = quote!(&<__B as ::versioned::__private::Backend>::Row<'_>);
     quote! {
         #[automatically_derived]
+        #[allow(deprecated)]
         impl<__B: ::versioned::__private::Backend> ::versioned::__private::Bind<__B> for #ident
         where
             #(#bounds,)*
@@ -209,7 +212,7 @@ fn impl_bind(input: &Input) -> TokenStream {
             }
 
             #[inline]
-            fn set_generated_key(&mut self, __key: <__B as ::versioned::__private::Backend>::GeneratedKey) -> #result<(), #column_error> {
+            fn set_generated_key(&mut self, __key: &<__B as ::versioned::__private::Backend>::GeneratedKey) -> #result<(), #column_error> {
                 #set_generated_key
             }
         }

@@ -80,7 +80,7 @@ pub trait Decode<B: Backend>: Sized {
     #[doc(hidden)]
     fn decode(row: &B::Row<'_>, index: usize) -> Result<Self, BoxError>;
     #[doc(hidden)]
-    fn decode_generated(key: B::GeneratedKey) -> Result<Self, BoxError>;
+    fn decode_generated(key: &B::GeneratedKey) -> Result<Self, BoxError>;
 }
 
 /// Something statements run on: a connection, a transaction, a savepoint.
@@ -104,6 +104,11 @@ pub trait Executor {
         sql: &str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
     ) -> Result<<Self::Backend as Backend>::GeneratedKey, Error>;
+
+    /// Deletes the row an insert just stored under `key`, whose key could not become
+    /// the entity's key field, so that the failed insert leaves nothing behind.
+    #[doc(hidden)]
+    fn discard_generated(&mut self, sql: &str, key: &<Self::Backend as Backend>::GeneratedKey) -> Result<(), Error>;
 
     /// Runs a query and hands its first row, if any, to `read`.
     #[doc(hidden)]
@@ -130,6 +135,10 @@ impl<E: Executor + ?Sized> Executor for &mut E {
         params: &mut [<Self::Backend as Backend>::Param<'_>],
     ) -> Result<<Self::Backend as Backend>::GeneratedKey, Error> {
         (**self).insert_generated(sql, params)
+    }
+
+    fn discard_generated(&mut self, sql: &str, key: &<Self::Backend as Backend>::GeneratedKey) -> Result<(), Error> {
+        (**self).discard_generated(sql, key)
     }
 
     #[inline]

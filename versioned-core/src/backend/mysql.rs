@@ -53,8 +53,8 @@ impl<T: FromValue> Decode<Mysql> for T {
         }
     }
 
-    fn decode_generated(key: u64) -> Result<Self, BoxError> {
-        T::from_value_opt(Value::UInt(key)).map_err(Into::into)
+    fn decode_generated(key: &u64) -> Result<Self, BoxError> {
+        T::from_value_opt(Value::UInt(*key)).map_err(Into::into)
     }
 }
 
@@ -95,6 +95,10 @@ macro_rules! mysql_executor {
                 self.exec_drop(sql, params(values))?;
                 let $this = self;
                 Ok($last_id)
+            }
+
+            fn discard_generated(&mut self, sql: &str, key: &u64) -> Result<(), Error> {
+                Ok(self.exec_drop(sql, (*key,))?)
             }
 
             #[inline]

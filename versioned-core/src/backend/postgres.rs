@@ -15,7 +15,8 @@
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
-use postgres::types::{FromSqlOwned, ToSql, Type};
+use bytes::BytesMut;
+use postgres::types::{FromSql, FromSqlOwned, IsNull, ToSql, Type};
 use postgres::{Client, Row, Statement, Transaction};
 
 use super::{Backend, Decode, Encode, Executor};
@@ -87,7 +88,7 @@ impl<T: FromSqlOwned> Decode<Postgres> for T {
         row.try_get(index).map_err(Into::into)
     }
 
-    fn decode_generated(row: Row) -> Result<Self, BoxError> {
+    fn decode_generated(row: &Row) -> Result<Self, BoxError> {
         row.try_get(0).map_err(Into::into)
     }
 }
@@ -98,6 +99,46 @@ impl From<postgres::Error> for Error {
         let retryable = matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED);
         Error::Database(DatabaseError::new(e, retryable))
     }
+}
+
+/// A column's value as the server sent it, bound back unchanged: lets a generated key
+/// that no field can hold be used to delete its row.
+#[derive(Debug)]
+struct RawValue {
+    ty: Type,
+    bytes: Option<Vec<u8>>,
+}
+
+impl<'a> FromSql<'a> for RawValue {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(RawValue { ty: ty.clone(), bytes: Some(raw.to_vec()) })
+    }
+
+    fn from_sql_null(ty: &Type) -> Result<Self, BoxError> {
+        Ok(RawValue { ty: ty.clone(), bytes: None })
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+impl ToSql for RawValue {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        match &self.bytes {
+            Some(bytes) => {
+                out.extend_from_slice(bytes);
+                Ok(IsNull::No)
+            }
+            None => Ok(IsNull::Yes),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
 }
 
 /// Whether every parameter's type is known, so the statement can go typed.
@@ -210,6 +251,12 @@ macro_rules! postgres_executor {
                 let $this = self;
                 $query(sql, params)?
                     .ok_or_else(|| Error::Database(DatabaseError::new("INSERT .. RETURNING returned no row", false)))
+            }
+
+            fn discard_generated(&mut self, sql: &str, row: &Row) -> Result<(), Error> {
+                let key = row.try_get::<_, RawValue>(0)?;
+                let $this = self;
+                $execute(sql, &mut [(&key as &(dyn ToSql + Sync), key.ty.clone())]).map(drop)
             }
 
             #[inline]

@@ -37,8 +37,8 @@ impl<T: FromSql> Decode<Sqlite> for T {
         row.get(index).map_err(Into::into)
     }
 
-    fn decode_generated(key: i64) -> Result<Self, BoxError> {
-        T::column_result(ValueRef::Integer(key)).map_err(Into::into)
+    fn decode_generated(key: &i64) -> Result<Self, BoxError> {
+        T::column_result(ValueRef::Integer(*key)).map_err(Into::into)
     }
 }
 
@@ -86,6 +86,10 @@ macro_rules! sqlite_executor {
             #[inline]
             fn insert_generated(&mut self, sql: &str, params: &mut [&dyn ToSql]) -> Result<i64, Error> {
                 insert_generated(self, sql, params)
+            }
+
+            fn discard_generated(&mut self, sql: &str, key: &i64) -> Result<(), Error> {
+                execute(self, sql, &mut [key]).map(drop)
             }
 
             #[inline]
