@@ -254,23 +254,47 @@ impl<T: Versioned> Ops for T {}
 /// by `#[derive(Versioned)]` for every backend that can bind and read all of the
 /// entity's persisted fields.
 ///
-/// Each `bind_*` hands `f` the parameters of one statement, in the order documented on
-/// [`Statements`]; the values borrow the entity's fields where the driver allows. The
-/// slice is mutable so that a driver which needs owned values can take them without
-/// a second copy.
-#[doc(hidden)]
+/// Name it in the bounds of code that is generic over executors:
+///
+/// ```
+/// use versioned::backend::{Bind, Executor};
+/// use versioned::{Error, Versioned};
+///
+/// /// Saves on whatever executor it is given.
+/// fn rename<T, E>(entity: &mut T, exec: E) -> Result<(), Error>
+/// where
+///     T: Versioned + Bind<E::Backend>,
+///     E: Executor,
+/// {
+///     entity.save(exec)
+/// }
+/// ```
+//
+// Each `bind_*` hands `f` the parameters of one statement, in the order documented on
+// [`Statements`]; the values borrow the entity's fields where the driver allows. The
+// slice is mutable so that a driver which needs owned values can take them without
+// a second copy.
 pub trait Bind<B: Backend>: Versioned {
+    #[doc(hidden)]
     fn bind_insert<R>(&self, version: &Self::Version, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    #[doc(hidden)]
     fn bind_update<R>(&self, new: &Self::Version, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    #[doc(hidden)]
     fn bind_touch<R>(&self, new: &Self::Version, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    #[doc(hidden)]
     fn bind_delete<R>(&self, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    #[doc(hidden)]
     fn bind_own_key<R>(&self, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    #[doc(hidden)]
     fn bind_key<R>(id: &Self::Id, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
     /// Reads every persisted column, in field order; skipped fields get `Default`.
+    #[doc(hidden)]
     fn decode_row(row: &B::Row<'_>) -> Result<Self, ColumnError>;
     /// Reads the version from column 0.
+    #[doc(hidden)]
     fn decode_version(row: &B::Row<'_>) -> Result<Self::Version, ColumnError>;
     /// Stores a key the database generated (entities with `#[id(auto)]`).
+    #[doc(hidden)]
     fn set_generated_key(&mut self, key: &B::GeneratedKey) -> Result<(), ColumnError>;
 }
 

@@ -5,6 +5,7 @@
 //! supplies the placeholders' values ([`Encode`]), reads columns back ([`Decode`]),
 //! and runs statement text through its driver's prepared-statement cache.
 
+pub use crate::entity::Bind;
 use crate::error::{BoxError, Error};
 use crate::sql::Dialect;
 
