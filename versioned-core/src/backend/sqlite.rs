@@ -49,6 +49,7 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+#[inline]
 fn execute(conn: &Connection, sql: &str, params: &mut [&dyn ToSql]) -> Result<u64, Error> {
     Ok(conn.prepare_cached(sql)?.execute(&*params)? as u64)
 }
@@ -58,6 +59,7 @@ fn insert_generated(conn: &Connection, sql: &str, params: &mut [&dyn ToSql]) -> 
     Ok(conn.last_insert_rowid())
 }
 
+#[inline]
 fn query_row<T>(
     conn: &Connection,
     sql: &str,
