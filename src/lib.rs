@@ -72,16 +72,23 @@
 //! - **Reads**: `find` returns `Ok(None)` when no row has the key, `get` and `reload`
 //!   return [`Error::NotFound`]. `reload` reads every persisted field again and keeps
 //!   the skipped ones.
-//! - **Executors are passed by value**: `&rusqlite::Connection`,
-//!   `&rusqlite::Transaction` or `&rusqlite::Savepoint`, so version-checked writes join
-//!   your transactions. `rusqlite::Error` converts into [`Error`], so `?` works inside
-//!   them. Add `rusqlite` to your own dependencies.
+//! - **Executors are passed by value**, so version-checked writes join your
+//!   transactions: `&rusqlite::Connection`, `&rusqlite::Transaction` or
+//!   `&rusqlite::Savepoint` (cargo feature `sqlite`, on by default);
+//!   `&mut postgres::Client`, `&mut postgres::Transaction`, or a
+//!   `versioned::backend::postgres::CachingClient` that prepares each
+//!   statement once per connection (feature `postgres`); `&mut mysql::Conn`,
+//!   `&mut mysql::PooledConn` or `&mut mysql::Transaction` (feature `mysql`, for MySQL
+//!   and MariaDB). Each driver's error converts into [`Error`], so `?` works inside
+//!   them. Add the driver to your own dependencies.
 //! - **Retrying**: [`retry`] re-runs a read-modify-write while its error
-//!   [is retryable](Error::is_retryable) (a conflict, a busy or locked database), with
-//!   exponential backoff and jitter as set by [`RetryPolicy`].
+//!   [is retryable](Error::is_retryable) (a conflict, a busy or locked database, a
+//!   serialization failure, a deadlock), with exponential backoff and jitter as set by
+//!   [`RetryPolicy`].
 //! - **Your schema, your migrations.** The crate creates no tables. The version column
-//!   is an integer that is never NULL; an `#[id(auto)]` key is an `INTEGER PRIMARY KEY`
-//!   in SQLite.
+//!   is an integer that is never NULL, of the field's own type on PostgreSQL (`i32`:
+//!   `INTEGER`); an `#[id(auto)]` key is an `INTEGER PRIMARY KEY` in SQLite, a
+//!   `BIGSERIAL` in PostgreSQL, a `BIGINT AUTO_INCREMENT` in MySQL.
 //! - **Values are always bound**, identifiers quoted. Statement text is built once per
 //!   entity type and reused through the driver's prepared-statement cache.
 //!
@@ -110,11 +117,12 @@
 //!   persisted.
 //!
 //! The derive takes a struct with named fields and no generic parameters. Every
-//! persisted field's type must be one the driver binds and reads (for SQLite,
-//! `rusqlite::types::ToSql` and `FromSql`), so your own types work once they implement
-//! the driver's traits. The derive asks nothing else of the struct: no `Clone`,
+//! persisted field's type must be one the driver binds and reads (`ToSql` and
+//! `FromSql` of `rusqlite` or `postgres`, `Into<mysql::Value>` and `FromValue` of
+//! `mysql`), so your own types work once they implement the driver's traits. The derive asks nothing else of the struct: no `Clone`,
 //! `Default` or `PartialEq`.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use versioned_core::*;
 /// Derives [`Versioned`](trait@Versioned): the version-checked operations for a struct
