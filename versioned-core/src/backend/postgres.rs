@@ -9,8 +9,9 @@
 //! A parameter's type is the PostgreSQL type its Rust type maps to first among the
 //! built-in types (`i32` is `int4`, `String` is `text`, `Option<T>` is `T`'s);
 //! PostgreSQL converts it to the column's type where SQL allows (an `i32` into a
-//! `bigint` column). A type that maps to no built-in type (a custom enum, say) makes
-//! its statement be prepared, so the server names the types.
+//! `bigint` column). A type that maps to no built-in type (a custom enum, say), or to
+//! two whose conversion would change the value (`SystemTime`: `timestamp` and
+//! `timestamptz`), makes its statement be prepared, so the server names the types.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -69,10 +70,19 @@ const CANDIDATES: &[Type] = &[
     Type::UUID_ARRAY,
 ];
 
-/// The PostgreSQL type `T` is sent as, or `Type::UNKNOWN`.
+/// The PostgreSQL type `T` is sent as, or `Type::UNKNOWN` to let the server decide.
+///
+/// A type that accepts both members of a pair whose conversion changes the value
+/// (`timestamptz` to `timestamp` shifts by the session's time zone; `jsonb` to `json`
+/// reorders keys) is left to the server, which knows the column's type.
 #[inline]
 fn natural_type<T: ToSql>() -> Type {
-    CANDIDATES.iter().find(|ty| T::accepts(ty)).cloned().unwrap_or(Type::UNKNOWN)
+    match CANDIDATES.iter().find(|ty| T::accepts(ty)) {
+        Some(&Type::TIMESTAMPTZ) if T::accepts(&Type::TIMESTAMP) => Type::UNKNOWN,
+        Some(&Type::JSONB) if T::accepts(&Type::JSON) => Type::UNKNOWN,
+        Some(ty) => ty.clone(),
+        None => Type::UNKNOWN,
+    }
 }
 
 impl<T: ToSql + Sync> Encode<Postgres> for T {
@@ -375,5 +385,33 @@ impl DerefMut for CachingTransaction<'_> {
 impl std::fmt::Debug for CachingTransaction<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CachingTransaction").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_typed_by_their_rust_type() {
+        assert_eq!(natural_type::<i16>(), Type::INT2);
+        assert_eq!(natural_type::<i32>(), Type::INT4);
+        assert_eq!(natural_type::<i64>(), Type::INT8);
+        assert_eq!(natural_type::<Option<i64>>(), Type::INT8);
+        assert_eq!(natural_type::<String>(), Type::TEXT);
+        assert_eq!(natural_type::<Option<String>>(), Type::TEXT);
+        assert_eq!(natural_type::<&str>(), Type::TEXT);
+        assert_eq!(natural_type::<bool>(), Type::BOOL);
+        assert_eq!(natural_type::<f64>(), Type::FLOAT8);
+        assert_eq!(natural_type::<Vec<u8>>(), Type::BYTEA);
+        assert_eq!(natural_type::<Vec<i64>>(), Type::INT8_ARRAY);
+    }
+
+    #[test]
+    fn ambiguous_types_are_left_to_the_server() {
+        // `SystemTime` binds as both `timestamp` and `timestamptz`.
+        assert_eq!(natural_type::<std::time::SystemTime>(), Type::UNKNOWN);
+        assert!(!typed(&[(&1_i64, Type::INT8), (&std::time::SystemTime::UNIX_EPOCH, Type::UNKNOWN)]));
+        assert!(typed(&[(&1_i64, Type::INT8), (&"a", Type::TEXT)]));
     }
 }
