@@ -206,3 +206,81 @@ impl StatementCache {
         self.slots[dialect as usize].get_or_init(|| Statements::build(dialect, meta))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER: EntityMeta = EntityMeta {
+        entity: "User",
+        table: "users",
+        columns: &["id", "name", "email_address", "version"],
+        key: &[0],
+        version: 3,
+        auto_key: true,
+    };
+
+    const LINE: EntityMeta = EntityMeta {
+        entity: "Line",
+        table: "order",
+        columns: &["order", "sku", "select", "v"],
+        key: &[0, 1],
+        version: 3,
+        auto_key: false,
+    };
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn sqlite_statements_bind_in_documented_order() {
+        let s = Statements::build(Dialect::Sqlite, &USER);
+        assert_eq!(s.insert, r#"INSERT INTO "users" ("name", "email_address", "version") VALUES (?, ?, ?)"#);
+        assert_eq!(
+            s.update,
+            r#"UPDATE "users" SET "name" = ?, "email_address" = ?, "version" = ? WHERE "id" = ? AND "version" = ?"#
+        );
+        assert_eq!(s.touch, r#"UPDATE "users" SET "version" = ? WHERE "id" = ? AND "version" = ?"#);
+        assert_eq!(s.delete, r#"DELETE FROM "users" WHERE "id" = ? AND "version" = ?"#);
+        assert_eq!(s.delete_generated, r#"DELETE FROM "users" WHERE "id" = ?"#);
+        assert_eq!(s.select, r#"SELECT "id", "name", "email_address", "version" FROM "users" WHERE "id" = ?"#);
+        assert_eq!(s.select_version, r#"SELECT "version" FROM "users" WHERE "id" = ?"#);
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn composite_keys_and_keywords_are_quoted() {
+        let s = Statements::build(Dialect::Sqlite, &LINE);
+        assert_eq!(s.insert, r#"INSERT INTO "order" ("order", "sku", "select", "v") VALUES (?, ?, ?, ?)"#);
+        assert_eq!(s.update, r#"UPDATE "order" SET "select" = ?, "v" = ? WHERE "order" = ? AND "sku" = ? AND "v" = ?"#);
+        assert_eq!(s.delete_generated, "");
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn postgres_numbers_placeholders_and_returns_the_generated_key() {
+        let s = Statements::build(Dialect::Postgres, &USER);
+        assert_eq!(
+            s.insert,
+            r#"INSERT INTO "users" ("name", "email_address", "version") VALUES ($1, $2, $3) RETURNING "id""#
+        );
+        assert_eq!(
+            s.update,
+            r#"UPDATE "users" SET "name" = $1, "email_address" = $2, "version" = $3 WHERE "id" = $4 AND "version" = $5"#
+        );
+    }
+
+    #[cfg(feature = "mysql")]
+    #[test]
+    fn mysql_reads_the_version_with_a_locking_read() {
+        let s = Statements::build(Dialect::Mysql, &LINE);
+        assert_eq!(s.update, "UPDATE `order` SET `select` = ?, `v` = ? WHERE `order` = ? AND `sku` = ? AND `v` = ?");
+        assert_eq!(s.select_version, "SELECT `v` FROM `order` WHERE `order` = ? AND `sku` = ? LOCK IN SHARE MODE");
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn quotes_inside_identifiers_are_doubled() {
+        let meta = EntityMeta { table: r#"we"ird"#, ..LINE };
+        let s = Statements::build(Dialect::Sqlite, &meta);
+        assert!(s.delete.starts_with(r#"DELETE FROM "we""ird" WHERE"#), "{}", s.delete);
+    }
+}
