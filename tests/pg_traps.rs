@@ -1,0 +1,641 @@
+//! PostgreSQL traps: snapshot isolation, deadlocks, strict column types, a killed
+//! backend, the statement-caching client and generated keys.
+//!
+//! Each test works in a schema of its own (`pgtrap_<test>`), so the tests run in
+//! parallel. The server comes from `VERSIONED_PG_URL`; when it does not answer the
+//! tests say so and pass, except under `CI=true`, where they fail.
+
+#![cfg(feature = "postgres")]
+
+use std::collections::BTreeSet;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use postgres::error::SqlState;
+use postgres::{Client, IsolationLevel, NoTls};
+use versioned::backend::postgres::CachingClient;
+use versioned::{Error, OptimisticLockError, RetryPolicy, Versioned, retry};
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The table most tests use: a generated `bigint` key and a `bigint` version.
+const ACCOUNTS: &str = "
+    CREATE TABLE accounts (
+        id BIGSERIAL PRIMARY KEY,
+        owner TEXT NOT NULL,
+        balance BIGINT NOT NULL,
+        version BIGINT NOT NULL
+    );
+";
+
+#[derive(Versioned, Debug, Clone, PartialEq)]
+#[versioned(table = "accounts")]
+struct Account {
+    #[id(auto)]
+    id: i64,
+    owner: String,
+    balance: i64,
+    #[version]
+    version: i64,
+}
+
+fn url() -> String {
+    std::env::var("VERSIONED_PG_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+/// A connection to the server, in no particular schema.
+fn connect() -> Result<Client, postgres::Error> {
+    let mut config: postgres::Config = url().parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    config.connect(NoTls)
+}
+
+/// One test's schema; every client it opens has it as its `search_path`.
+struct Db {
+    schema: String,
+}
+
+impl Db {
+    /// Creates the schema `pgtrap_<test>` afresh and runs `ddl` in it. `None` (after
+    /// saying why) when no server answers; under `CI=true` that is a failure instead.
+    fn open(test: &str, ddl: &str) -> Option<Db> {
+        let mut admin = match connect() {
+            Ok(client) => client,
+            Err(e) => {
+                // The driver's own message is generic; its source says what happened.
+                let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| format!("{e}: {s}"));
+                if std::env::var("CI").as_deref() == Ok("true") {
+                    panic!("PostgreSQL at {} does not answer and CI=true: {reason}", url());
+                }
+                eprintln!("skipping pg_traps {test}: PostgreSQL at {} does not answer: {reason}", url());
+                return None;
+            }
+        };
+        let schema = format!("pgtrap_{test}");
+        admin
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema}; {ddl}"
+            ))
+            .expect("create the test schema");
+        Some(Db { schema })
+    }
+
+    /// A new connection working in the test's schema.
+    fn client(&self) -> Client {
+        let mut client = connect().expect("connect to PostgreSQL");
+        client.batch_execute(&format!("SET search_path TO {}", self.schema)).expect("set the search path");
+        client
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        // A failed test leaves its schema behind to look at; the next run drops it.
+        if thread::panicking() {
+            return;
+        }
+        if let Ok(mut admin) = connect() {
+            let _ =
+                admin.batch_execute(&format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        }
+    }
+}
+
+/// Inserts an account through the library.
+fn new_account(client: &mut Client, owner: &str, balance: i64) -> Account {
+    let mut account = Account { id: 0, owner: owner.to_owned(), balance, version: 0 };
+    account.insert(client).expect("insert an account");
+    account
+}
+
+/// An `accounts` row as stored, `(owner, balance, version)`, read with plain SQL.
+fn account_row(client: &mut Client, id: i64) -> Option<(String, i64, i64)> {
+    client
+        .query_opt("SELECT owner, balance, version FROM accounts WHERE id = $1", &[&id])
+        .expect("read an accounts row")
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+}
+
+fn row(owner: &str, balance: i64, version: i64) -> Option<(String, i64, i64)> {
+    Some((owner.to_owned(), balance, version))
+}
+
+/// The driver's error inside an `Error::Database`.
+fn driver_error(err: &Error) -> &postgres::Error {
+    match err {
+        Error::Database(e) => {
+            e.downcast_ref::<postgres::Error>().unwrap_or_else(|| panic!("not a postgres::Error inside: {err:?}"))
+        }
+        other => panic!("expected Error::Database, got {other:?}"),
+    }
+}
+
+/// The SQLSTATE of a database error, if the server sent one.
+fn sqlstate(err: &Error) -> Option<SqlState> {
+    match err {
+        Error::Database(e) => e.downcast_ref::<postgres::Error>().and_then(|e| e.code()).cloned(),
+        _ => None,
+    }
+}
+
+fn expect_conflict(err: Error) -> OptimisticLockError {
+    assert!(err.is_conflict() && err.is_retryable(), "expected a retryable conflict, got {err:?}");
+    match err {
+        Error::OptimisticLock(e) => e,
+        other => panic!("expected Error::OptimisticLock, got {other:?}"),
+    }
+}
+
+fn conflict(id: i64, expected: i64, actual: Option<i64>) -> OptimisticLockError {
+    OptimisticLockError { entity: "Account", table: "accounts", id: id.to_string(), expected, actual }
+}
+
+/// Adds `amount` to an account's balance and saves it, as another writer would.
+fn deposit(client: &mut Client, id: i64, amount: i64) {
+    let mut account = Account::get(&mut *client, id).expect("read the account");
+    account.balance += amount;
+    account.save(client).expect("the other writer's save");
+}
+
+/// A snapshot transaction whose row was changed since its snapshot gets a
+/// retryable serialization failure, and a retry loop that starts a fresh transaction
+/// per attempt then succeeds.
+fn serialization_failure_is_retried(test: &str, level: IsolationLevel) {
+    let Some(db) = Db::open(test, ACCOUNTS) else { return };
+    let (mut a, mut b) = (db.client(), db.client());
+    let id = new_account(&mut b, "ada", 100).id;
+
+    let mut tx = a.build_transaction().isolation_level(level).start().unwrap();
+    let mut mine = Account::get(&mut tx, id).unwrap(); // takes the snapshot
+    deposit(&mut b, id, 1); // committed after the snapshot: version 1
+    mine.balance += 10;
+    let before = mine.clone();
+    let err = mine.save(&mut tx).unwrap_err();
+    assert_eq!(sqlstate(&err), Some(SqlState::T_R_SERIALIZATION_FAILURE), "{err:?}");
+    assert!(err.is_retryable() && !err.is_conflict(), "{err:?}");
+    assert_eq!(mine, before, "a failed save leaves the entity as it was");
+    tx.rollback().unwrap();
+    assert_eq!(account_row(&mut b, id), row("ada", 101, 1), "only the other writer's save is stored");
+
+    let (mut attempts, mut failures) = (0, Vec::new());
+    let saved = retry(RetryPolicy::default().no_delay(), || {
+        attempts += 1;
+        let mut tx = a.build_transaction().isolation_level(level).start()?;
+        let mut mine = Account::get(&mut tx, id)?;
+        if attempts == 1 {
+            deposit(&mut b, id, 1); // the first attempt races another writer
+        }
+        mine.balance += 10;
+        mine.save(&mut tx).inspect_err(|e| failures.push(sqlstate(e)))?;
+        tx.commit()?;
+        Ok(mine)
+    })
+    .expect("the retry loop succeeds once no other writer races it");
+    assert_eq!(attempts, 2);
+    assert_eq!(failures, [Some(SqlState::T_R_SERIALIZATION_FAILURE)]);
+    assert_eq!((saved.balance, saved.version), (112, 3));
+    assert_eq!(account_row(&mut b, id), row("ada", 112, 3), "no deposit is lost");
+}
+
+#[test]
+fn repeatable_read_conflict_is_a_retryable_serialization_failure() {
+    serialization_failure_is_retried("repeatable_read", IsolationLevel::RepeatableRead);
+}
+
+#[test]
+fn serializable_conflict_is_a_retryable_serialization_failure() {
+    serialization_failure_is_retried("serializable", IsolationLevel::Serializable);
+}
+
+/// Two transactions that lock two rows in opposite order deadlock; the victim
+/// gets a retryable 40P01 and the other commits.
+#[test]
+fn deadlock_is_retryable() {
+    let Some(db) = Db::open("deadlock", ACCOUNTS) else { return };
+    let mut setup = db.client();
+    let x = new_account(&mut setup, "x", 10);
+    let y = new_account(&mut setup, "y", 20);
+    let (mut c1, mut c2) = (db.client(), db.client());
+    for c in [&mut c1, &mut c2] {
+        // Should the deadlock go undetected, fail rather than hang.
+        c.batch_execute("SET lock_timeout = '30s'").unwrap();
+    }
+    let (mut t1, mut t2) = (c1.transaction().unwrap(), c2.transaction().unwrap());
+    // Each transaction locks its first row before either reaches for its second.
+    let (mut x1, y1) = (x.clone(), y.clone());
+    let (mut y2, x2) = (y.clone(), x.clone());
+    x1.balance += 1;
+    x1.save(&mut t1).unwrap();
+    y2.balance += 1;
+    y2.save(&mut t2).unwrap();
+
+    let second = |mut tx: postgres::Transaction<'_>, mut entity: Account| {
+        entity.balance += 1;
+        let before = entity.clone();
+        let result = entity.save(&mut tx);
+        match &result {
+            Ok(()) => tx.commit().unwrap(),
+            Err(_) => {
+                assert_eq!(entity, before, "a failed save leaves the entity as it was");
+                let _ = tx.rollback();
+            }
+        }
+        result
+    };
+    let (r1, r2) = thread::scope(|s| {
+        let h1 = s.spawn(|| second(t1, y1));
+        let h2 = s.spawn(|| second(t2, x2));
+        (h1.join().unwrap(), h2.join().unwrap())
+    });
+
+    let err = match (r1, r2) {
+        (Ok(()), Err(e)) | (Err(e), Ok(())) => e,
+        other => panic!("expected exactly one deadlock victim, got {other:?}"),
+    };
+    assert_eq!(sqlstate(&err), Some(SqlState::T_R_DEADLOCK_DETECTED), "{err:?}");
+    assert!(err.is_retryable() && !err.is_conflict(), "{err:?}");
+    // Only the survivor's two writes are stored: each row once more, version 1.
+    assert_eq!(account_row(&mut setup, x.id), row("x", 11, 1));
+    assert_eq!(account_row(&mut setup, y.id), row("y", 21, 1));
+}
+
+/// Strict column types. A version field narrower or wider than its column
+/// cannot be read, and a text field cannot be written into an integer column; each
+/// is a typed error naming the column, and nothing changes.
+#[test]
+fn strict_types_give_typed_errors() {
+    #[derive(Versioned, Debug, Clone, PartialEq)]
+    #[versioned(table = "narrow")]
+    struct Narrow {
+        id: i64,
+        name: String,
+        #[version]
+        version: i32,
+    }
+
+    #[derive(Versioned, Debug, Clone, PartialEq)]
+    #[versioned(table = "wide")]
+    struct Wide {
+        id: i64,
+        name: String,
+        #[version]
+        version: i64,
+    }
+
+    #[derive(Versioned, Debug, Clone, PartialEq)]
+    #[versioned(table = "counted")]
+    struct Counted {
+        id: i64,
+        qty: String,
+        #[version]
+        version: i64,
+    }
+
+    let Some(db) = Db::open(
+        "strict_types",
+        "
+        CREATE TABLE narrow (id BIGINT PRIMARY KEY, name TEXT NOT NULL, version BIGINT NOT NULL);
+        CREATE TABLE wide (id BIGINT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL);
+        CREATE TABLE counted (id BIGINT PRIMARY KEY, qty INTEGER NOT NULL, version BIGINT NOT NULL);
+        INSERT INTO narrow VALUES (1, 'n', 4);
+        INSERT INTO wide VALUES (1, 'w', 4);
+        INSERT INTO counted VALUES (1, 5, 0);
+        ",
+    ) else {
+        return;
+    };
+    let mut client = db.client();
+
+    fn expect_decode(err: Error, table: &str) {
+        match &err {
+            Error::Decode(e) => {
+                assert_eq!((e.table, e.column, e.id.as_str()), (table, "version", "1"), "{err}");
+                assert!(std::error::Error::source(e).is_some(), "the conversion error is kept");
+            }
+            other => panic!("expected Error::Decode on {table}.version, got {other:?}"),
+        }
+        assert!(!err.is_retryable());
+    }
+
+    // An i32 version over a BIGINT column.
+    expect_decode(Narrow::get(&mut client, 1).unwrap_err(), "narrow");
+    expect_decode(Narrow::find(&mut client, 1).unwrap_err(), "narrow");
+    let mut narrow = Narrow { id: 1, name: "mine".into(), version: 4 };
+    let before = narrow.clone();
+    expect_decode(narrow.reload(&mut client).unwrap_err(), "narrow");
+    assert_eq!(narrow, before, "a failed reload leaves the entity as it was");
+    expect_decode(narrow.verify(&mut client).unwrap_err(), "narrow");
+
+    // An i64 version over an INTEGER column.
+    expect_decode(Wide::get(&mut client, 1).unwrap_err(), "wide");
+    expect_decode(Wide::find(&mut client, 1).unwrap_err(), "wide");
+    let mut wide = Wide { id: 1, name: "mine".into(), version: 4 };
+    let before = wide.clone();
+    expect_decode(wide.reload(&mut client).unwrap_err(), "wide");
+    assert_eq!(wide, before, "a failed reload leaves the entity as it was");
+
+    // A String field over an INTEGER column: the server refuses the write and names
+    // the column.
+    let expect_mismatch = |err: Error| {
+        let driver = driver_error(&err);
+        assert_eq!(driver.code(), Some(&SqlState::DATATYPE_MISMATCH), "{err:?}");
+        let message = driver.as_db_error().expect("a server error").message();
+        assert!(message.contains("\"qty\""), "the server's message names the column: {message}");
+        assert!(chain(&err).contains("\"qty\""), "the error's source chain names the column: {err:?}");
+        assert!(!err.is_retryable() && !err.is_conflict());
+    };
+    let mut counted = Counted { id: 1, qty: "6".into(), version: 0 };
+    let before = counted.clone();
+    expect_mismatch(counted.save(&mut client).unwrap_err());
+    assert_eq!(counted, before, "a failed save leaves the entity as it was");
+    let mut fresh = Counted { id: 2, qty: "7".into(), version: 3 };
+    let before = fresh.clone();
+    expect_mismatch(fresh.insert(&mut client).unwrap_err());
+    assert_eq!(fresh, before, "a failed insert leaves the entity as it was");
+
+    let rows: Vec<(String, i64, i64)> = client
+        .query(
+            "SELECT 'narrow', id, version::bigint FROM narrow UNION ALL SELECT 'wide', id, version::bigint FROM wide \
+             UNION ALL SELECT 'counted', id, qty::bigint * 100 + version FROM counted ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let expected = [("counted", 1, 500), ("narrow", 1, 4), ("wide", 1, 4)].map(|(t, i, v)| (t.to_owned(), i, v));
+    assert_eq!(rows, expected, "nothing was written");
+}
+
+/// The messages of `err` and of every error in its source chain, joined with `: `.
+fn chain(err: &Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+/// The text of a database error says what the server said, as it does on the other
+/// backends (whose driver errors print the server's message).
+#[test]
+#[ignore = "library bug: on PostgreSQL an Error::Database prints only `database error: db error`; \
+            the server's message is reachable only through source()"]
+fn database_error_text_carries_the_server_message() {
+    let Some(db) = Db::open("error_text", ACCOUNTS) else { return };
+    let mut client = db.client();
+    client.batch_execute("ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance > 0)").unwrap();
+    let mut account = new_account(&mut client, "ada", 1);
+    account.balance = -1;
+    let err = account.save(&mut client).unwrap_err();
+    assert_eq!(sqlstate(&err), Some(SqlState::CHECK_VIOLATION), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("positive"), "the error's text names the violated constraint: {text}");
+}
+
+/// The server ends a connection in the middle of a transaction. The next save
+/// is a typed error, the entity keeps the version it had, and the row holds what was
+/// committed before the transaction.
+#[test]
+fn terminated_backend_gives_a_typed_error_and_rolls_back() {
+    let Some(db) = Db::open("terminated", ACCOUNTS) else { return };
+    let (mut a, mut b) = (db.client(), db.client());
+    let committed = new_account(&mut b, "ada", 100);
+    let pid: i32 = a.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+
+    let mut tx = a.transaction().unwrap();
+    let mut mine = committed.clone();
+    mine.balance = 150;
+    mine.save(&mut tx).expect("the save inside the transaction succeeds");
+    assert_eq!(mine.version, 1);
+
+    let terminated: bool = b.query_one("SELECT pg_terminate_backend($1)", &[&pid]).unwrap().get(0);
+    assert!(terminated, "the backend {pid} was signalled");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", &[&pid]).unwrap().get::<_, i64>(0) > 0 {
+        assert!(Instant::now() < deadline, "the backend {pid} did not end");
+        thread::sleep(Duration::from_millis(20));
+    }
+
+    mine.balance = 200;
+    let before = mine.clone();
+    let err = mine.save(&mut tx).unwrap_err();
+    let driver = driver_error(&err);
+    assert!(driver.code() == Some(&SqlState::ADMIN_SHUTDOWN) || driver.is_closed(), "{err:?}");
+    assert!(!err.is_conflict(), "{err:?}");
+    assert_eq!(mine, before, "the failed save leaves the entity's version at 1");
+    drop(tx);
+
+    assert_eq!(account_row(&mut b, committed.id), row("ada", 100, 0), "the in-transaction write was rolled back");
+    // The row is not locked either: a save of the committed version goes through.
+    let mut again = committed.clone();
+    again.balance = 120;
+    again.save(&mut b).unwrap();
+    assert_eq!(account_row(&mut b, committed.id), row("ada", 120, 1));
+}
+
+/// The statements `versioned` prepared on a caching client's session, one entry per
+/// prepared statement (a duplicate would mean a statement prepared twice).
+fn prepared_statements(client: &mut Client) -> Vec<String> {
+    client
+        .query(
+            "SELECT statement FROM pg_prepared_statements \
+             WHERE statement LIKE '%accounts%' AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// `CachingClient` reports conflicts as a plain client does, its
+/// transactions commit and roll back, and it prepares each statement once.
+#[test]
+fn caching_client_reports_conflicts_runs_transactions_and_reuses_statements() {
+    let Some(db) = Db::open("caching_client", ACCOUNTS) else { return };
+    let (mut plain, mut other) = (db.client(), db.client());
+    let mut cached = CachingClient::new(db.client());
+
+    // Conflicts: the same error through both clients.
+    let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 7 };
+    account.insert(&mut cached).unwrap();
+    assert_eq!(account.version, 0);
+    let id = account.id;
+    let (mut stale_plain, mut stale_cached) = (account.clone(), account.clone());
+    deposit(&mut other, id, 5);
+    stale_plain.balance = 1;
+    stale_cached.balance = 1;
+    let before = stale_cached.clone();
+    let from_plain = expect_conflict(stale_plain.save(&mut plain).unwrap_err());
+    let from_cached = expect_conflict(stale_cached.save(&mut cached).unwrap_err());
+    assert_eq!(from_cached, conflict(id, 0, Some(1)));
+    assert_eq!(from_cached, from_plain);
+    assert_eq!(stale_cached, before);
+    assert_eq!(expect_conflict(stale_cached.verify(&mut cached).unwrap_err()), conflict(id, 0, Some(1)));
+    assert_eq!(expect_conflict(stale_cached.delete(&mut cached).unwrap_err()), conflict(id, 0, Some(1)));
+    assert_eq!(account_row(&mut other, id), row("ada", 105, 1));
+
+    // A committed transaction.
+    let mut account = Account::get(&mut cached, id).unwrap();
+    let mut tx = cached.transaction().unwrap();
+    account.balance = 300;
+    account.save(&mut tx).unwrap();
+    account.touch(&mut tx).unwrap();
+    assert_eq!(Account::get(&mut tx, id).unwrap(), account, "the transaction sees its own writes");
+    assert_eq!(account_row(&mut other, id), row("ada", 105, 1), "nothing visible before commit");
+    tx.commit().unwrap();
+    assert_eq!(account.version, 3);
+    assert_eq!(account_row(&mut other, id), row("ada", 300, 3));
+
+    // A rolled-back transaction, explicitly and by drop.
+    let mut tx = cached.transaction().unwrap();
+    let mut doomed = account.clone();
+    doomed.balance = 999;
+    doomed.save(&mut tx).unwrap();
+    tx.rollback().unwrap();
+    assert_eq!(account_row(&mut other, id), row("ada", 300, 3), "rolled back");
+    {
+        let mut tx = cached.transaction().unwrap();
+        let mut doomed = account.clone();
+        doomed.balance = 998;
+        doomed.save(&mut tx).unwrap();
+    }
+    assert_eq!(account_row(&mut other, id), row("ada", 300, 3), "rolled back on drop");
+    doomed.reload(&mut cached).unwrap();
+    assert_eq!(doomed, account, "reload after a rollback brings back the committed row");
+
+    // Statements: insert, update (save), touch, delete, select (get/reload) and
+    // select_version (conflicts/verify), each prepared once on this session.
+    let prepared = prepared_statements(&mut cached);
+    let distinct: BTreeSet<&String> = prepared.iter().collect();
+    assert_eq!(distinct.len(), prepared.len(), "a statement was prepared twice: {prepared:#?}");
+    assert_eq!(prepared.len(), 6, "one statement per kind: {prepared:#?}");
+    for _ in 0..5 {
+        account.balance += 1;
+        account.save(&mut cached).unwrap();
+        account.touch(&mut cached).unwrap();
+        account.verify(&mut cached).unwrap();
+        account = Account::get(&mut cached, id).unwrap();
+        let mut tx = cached.transaction().unwrap();
+        account.save(&mut tx).unwrap();
+        tx.commit().unwrap();
+        let mut extra = Account { id: 0, owner: "bob".into(), balance: 0, version: 0 };
+        extra.insert(&mut cached).unwrap();
+        extra.delete(&mut cached).unwrap();
+    }
+    assert_eq!(prepared_statements(&mut cached), prepared, "repeated calls prepare nothing new");
+    assert_eq!(account_row(&mut other, id), row("ada", 305, 18));
+    let count: i64 = other.query_one("SELECT count(*) FROM accounts", &[]).unwrap().get(0);
+    assert_eq!(count, 1, "every extra row was deleted");
+}
+
+/// Generated keys come back through `RETURNING`, for `bigserial` and
+/// `serial` (an `i32` key) columns, inside a transaction too.
+#[test]
+fn generated_keys_come_back_through_returning() {
+    #[derive(Versioned, Debug, Clone, PartialEq)]
+    #[versioned(table = "tags")]
+    struct Tag {
+        #[id(auto)]
+        id: i32,
+        label: String,
+        #[version]
+        version: i32,
+    }
+
+    let ddl =
+        format!("{ACCOUNTS} CREATE TABLE tags (id SERIAL PRIMARY KEY, label TEXT NOT NULL, version INTEGER NOT NULL);");
+    let Some(db) = Db::open("generated_keys", &ddl) else { return };
+    let (mut client, mut check) = (db.client(), db.client());
+
+    let first = new_account(&mut client, "ada", 1);
+    let second = new_account(&mut client, "bob", 2);
+    assert!(first.id > 0 && second.id > 0 && first.id != second.id, "{first:?} {second:?}");
+    assert_eq!(account_row(&mut check, first.id), row("ada", 1, 0));
+    assert_eq!(account_row(&mut check, second.id), row("bob", 2, 0));
+
+    let mut tx = client.transaction().unwrap();
+    let mut third = Account { id: 0, owner: "cy".into(), balance: 3, version: 9 };
+    third.insert(&mut tx).unwrap();
+    assert_eq!(third.version, 0);
+    assert!(third.id > 0 && third.id != first.id && third.id != second.id, "{third:?}");
+    assert_eq!(Account::get(&mut tx, third.id).unwrap(), third);
+    tx.commit().unwrap();
+    assert_eq!(account_row(&mut check, third.id), row("cy", 3, 0));
+
+    let mut ids = Vec::new();
+    for label in ["red", "green"] {
+        let mut tag = Tag { id: 0, label: label.into(), version: 5 };
+        tag.insert(&mut client).unwrap();
+        assert_eq!(tag.version, 0);
+        assert_eq!(Tag::get(&mut client, tag.id).unwrap(), tag);
+        tag.save(&mut client).unwrap();
+        ids.push(tag.id);
+    }
+    assert!(ids[0] > 0 && ids[0] != ids[1], "{ids:?}");
+    let rows: Vec<(i32, String, i32)> = check
+        .query("SELECT id, label, version FROM tags ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(rows, [(ids[0], "red".to_owned(), 1), (ids[1], "green".to_owned(), 1)]);
+}
+
+/// The latest committed version or a retryable serialization failure: what a
+/// version read inside a REPEATABLE READ transaction must give, never the snapshot's.
+fn expect_committed_version(result: Result<(), Error>, id: i64, expected: i64, committed: i64) {
+    match result {
+        Err(Error::OptimisticLock(e)) => assert_eq!(e, conflict(id, expected, Some(committed))),
+        Err(e) if sqlstate(&e) == Some(SqlState::T_R_SERIALIZATION_FAILURE) => assert!(e.is_retryable()),
+        other => panic!("expected a conflict naming version {committed} or a serialization failure, got {other:?}"),
+    }
+}
+
+/// `verify` inside a REPEATABLE READ transaction checks the committed row, not the
+/// snapshot (the statement it runs is documented to read the latest committed
+/// version, as the MySQL backend does with a locking read).
+#[test]
+#[ignore = "library bug: on PostgreSQL, verify inside a REPEATABLE READ transaction reads the snapshot \
+            and returns Ok for a row another transaction has changed since"]
+fn repeatable_read_verify_sees_past_the_snapshot() {
+    let Some(db) = Db::open("rr_verify", ACCOUNTS) else { return };
+    let (mut a, mut b) = (db.client(), db.client());
+    let id = new_account(&mut b, "ada", 100).id;
+    deposit(&mut b, id, 1); // version 1
+    let mut tx = a.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().unwrap();
+    let mine = Account::get(&mut tx, id).unwrap(); // snapshot: version 1
+    assert_eq!(mine.version, 1);
+    deposit(&mut b, id, 1); // committed after the snapshot: version 2
+    expect_committed_version(mine.verify(&mut tx), id, 1, 2);
+    drop(tx);
+    assert_eq!(account_row(&mut b, id), row("ada", 102, 2));
+}
+
+/// A save refused inside a REPEATABLE READ transaction reports the committed version
+/// as `actual`, not the snapshot's.
+#[test]
+#[ignore = "library bug: on PostgreSQL, a save refused inside a REPEATABLE READ transaction reports \
+            the snapshot's version as actual, not the committed one"]
+fn repeatable_read_conflict_names_the_committed_version() {
+    let Some(db) = Db::open("rr_conflict", ACCOUNTS) else { return };
+    let (mut a, mut b) = (db.client(), db.client());
+    let mut stale = new_account(&mut b, "ada", 100); // version 0
+    let id = stale.id;
+    deposit(&mut b, id, 1); // version 1
+    let mut tx = a.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().unwrap();
+    assert_eq!(Account::get(&mut tx, id).unwrap().version, 1, "the snapshot holds version 1");
+    deposit(&mut b, id, 1); // committed after the snapshot: version 2
+    stale.balance = 0;
+    let before = stale.clone();
+    expect_committed_version(stale.save(&mut tx), id, 0, 2);
+    assert_eq!(stale, before, "a failed save leaves the entity as it was");
+    drop(tx);
+    assert_eq!(account_row(&mut b, id), row("ada", 102, 2));
+}
