@@ -384,8 +384,6 @@ fn chain(err: &Error) -> String {
 /// The text of a database error says what the server said, as it does on the other
 /// backends (whose driver errors print the server's message).
 #[test]
-#[ignore = "library bug: on PostgreSQL an Error::Database prints only `database error: db error`; \
-            the server's message is reachable only through source()"]
 fn database_error_text_carries_the_server_message() {
     let Some(db) = Db::open("error_text", ACCOUNTS) else { return };
     let mut client = db.client();
@@ -602,8 +600,6 @@ fn expect_committed_version(result: Result<(), Error>, id: i64, expected: i64, c
 /// snapshot (the statement it runs is documented to read the latest committed
 /// version, as the MySQL backend does with a locking read).
 #[test]
-#[ignore = "library bug: on PostgreSQL, verify inside a REPEATABLE READ transaction reads the snapshot \
-            and returns Ok for a row another transaction has changed since"]
 fn repeatable_read_verify_sees_past_the_snapshot() {
     let Some(db) = Db::open("rr_verify", ACCOUNTS) else { return };
     let (mut a, mut b) = (db.client(), db.client());
@@ -621,8 +617,6 @@ fn repeatable_read_verify_sees_past_the_snapshot() {
 /// A save refused inside a REPEATABLE READ transaction reports the committed version
 /// as `actual`, not the snapshot's.
 #[test]
-#[ignore = "library bug: on PostgreSQL, a save refused inside a REPEATABLE READ transaction reports \
-            the snapshot's version as actual, not the committed one"]
 fn repeatable_read_conflict_names_the_committed_version() {
     let Some(db) = Db::open("rr_conflict", ACCOUNTS) else { return };
     let (mut a, mut b) = (db.client(), db.client());

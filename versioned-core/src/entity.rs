@@ -120,9 +120,14 @@ pub trait Versioned: Sized {
 
     /// Checks that the row still holds the entity's version, without writing.
     ///
-    /// Inside a transaction this checks that what was read is still current; pair it
-    /// with a locking read or a serializable transaction where the check must hold
-    /// until commit.
+    /// On PostgreSQL and MySQL the version is read with a locking read (`FOR SHARE`,
+    /// `LOCK IN SHARE MODE`): it sees the latest committed row even inside a
+    /// `REPEATABLE READ` transaction (on PostgreSQL a row changed since the snapshot
+    /// is a retryable serialization failure), and inside a transaction the row stays
+    /// share-locked until it ends, so the check holds until commit. PostgreSQL refuses
+    /// locking reads in a `READ ONLY` transaction. On SQLite the version is read in the
+    /// transaction's snapshot; a later write in that transaction fails with a
+    /// retryable busy error if another connection wrote since.
     fn verify<E: Executor>(&self, mut exec: E) -> Result<(), Error>
     where
         Self: Bind<E::Backend>,

@@ -126,13 +126,21 @@ impl StdError for OptimisticLockError {}
 pub struct DatabaseError {
     source: BoxError,
     retryable: bool,
+    /// What to display instead of the driver error's own text, when that is terse.
+    message: Option<String>,
 }
 
 impl DatabaseError {
     /// Wraps a driver error; `retryable` says whether the same work may succeed if
     /// run again (busy, locked, serialization failure, deadlock).
     pub(crate) fn new(source: impl Into<BoxError>, retryable: bool) -> Self {
-        DatabaseError { source: source.into(), retryable }
+        DatabaseError { source: source.into(), retryable, message: None }
+    }
+
+    /// Like `new`, displaying `message` rather than the driver error's own text.
+    #[allow(dead_code)]
+    pub(crate) fn with_message(source: impl Into<BoxError>, retryable: bool, message: String) -> Self {
+        DatabaseError { source: source.into(), retryable, message: Some(message) }
     }
 
     /// Whether the failure is transient: see [`Error::is_retryable`].
@@ -148,7 +156,10 @@ impl DatabaseError {
 
 impl fmt::Display for DatabaseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "database error: {}", self.source)
+        match &self.message {
+            Some(message) => write!(f, "database error: {message}"),
+            None => write!(f, "database error: {}", self.source),
+        }
     }
 }
 

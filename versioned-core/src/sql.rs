@@ -78,8 +78,10 @@ pub struct Statements {
     /// Binds the key columns; yields every persisted column in field order.
     pub select: String,
     /// Binds the key columns; yields the version. Reads the row's latest committed
-    /// version even inside a transaction whose snapshot is older (where the dialect
-    /// needs a locking read for that).
+    /// version even inside a transaction whose snapshot is older: a locking read on
+    /// PostgreSQL (`FOR SHARE`, which fails with a retryable serialization error in a
+    /// `REPEATABLE READ` transaction whose snapshot is stale) and MySQL
+    /// (`LOCK IN SHARE MODE`).
     pub select_version: String,
 }
 
@@ -105,8 +107,12 @@ impl Statements {
             Dialect::Sqlite => Statements::render(&sea_query::SqliteQueryBuilder, meta),
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
-                // The generated key comes back in the insert's own round trip.
                 let mut statements = Statements::render(&sea_query::PostgresQueryBuilder, meta);
+                // A locking read sees past a REPEATABLE READ snapshot: it reports the
+                // latest committed version, or fails with a retryable serialization
+                // error when the row changed since the snapshot.
+                statements.select_version.push_str(" FOR SHARE");
+                // The generated key comes back in the insert's own round trip.
                 if meta.auto_key {
                     statements.insert = insert(meta)
                         .returning_col(meta.columns[meta.key[0]])
@@ -266,6 +272,7 @@ mod tests {
             s.update,
             r#"UPDATE "users" SET "name" = $1, "email_address" = $2, "version" = $3 WHERE "id" = $4 AND "version" = $5"#
         );
+        assert_eq!(s.select_version, r#"SELECT "version" FROM "users" WHERE "id" = $1 FOR SHARE"#);
     }
 
     #[cfg(feature = "mysql")]

@@ -95,11 +95,20 @@ impl<T: ToSql + Sync> Encode<Postgres> for T {
 impl<T: FromSqlOwned> Decode<Postgres> for T {
     #[inline]
     fn decode(row: &Row, index: usize) -> Result<Self, BoxError> {
-        row.try_get(index).map_err(Into::into)
+        row.try_get(index).map_err(conversion_error)
     }
 
     fn decode_generated(row: &Row) -> Result<Self, BoxError> {
-        row.try_get(0).map_err(Into::into)
+        row.try_get(0).map_err(conversion_error)
+    }
+}
+
+/// The conversion's own error ("cannot convert between the Rust type `i32` and the
+/// Postgres type `int8`"), rather than the driver's "error deserializing column 3".
+fn conversion_error(e: postgres::Error) -> BoxError {
+    match std::error::Error::source(&e) {
+        Some(_) => e.into_source().unwrap_or_else(|| "a column could not be read".into()),
+        None => e.into(),
     }
 }
 
@@ -107,7 +116,13 @@ impl From<postgres::Error> for Error {
     fn from(e: postgres::Error) -> Self {
         use postgres::error::SqlState;
         let retryable = matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED);
-        Error::Database(DatabaseError::new(e, retryable))
+        // The driver displays a server error as just "db error"; say what the server said.
+        let message = match (e.as_db_error(), std::error::Error::source(&e)) {
+            (Some(db), _) => format!("{db} (SQLSTATE {})", db.code().code()),
+            (None, Some(cause)) => format!("{e}: {cause}"),
+            (None, None) => e.to_string(),
+        };
+        Error::Database(DatabaseError::with_message(e, retryable, message))
     }
 }
 
