@@ -10,63 +10,22 @@
 //! `cargo bench --bench sqlite`; `BENCH_ROUNDS` sets the number of rounds (default
 //! 3000, about 35 s), `BENCH_BATCH` the calls per side and round (default 2000).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::error::Error;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use versioned::Versioned;
 
-type BoxResult<T> = Result<T, Box<dyn Error>>;
+mod common;
+
+use common::{Batch, BoxResult, Report, Side, env_usize, measure, side_by_side};
 
 /// Rows in the table the timed calls read and write.
 const ROWS: usize = 4000;
 const DEFAULT_ROUNDS: usize = 3000;
 const DEFAULT_BATCH: usize = 2000;
-const WARMUP_ROUNDS: usize = 5;
 /// The bars the project holds: ours / hand-written at most this for `save` and `get`.
 const RATIO_BAR: f64 = 1.10;
-
-/// Counts the calls that ask the allocator for memory: `alloc`, `alloc_zeroed` and
-/// `realloc`.
-struct CountingAlloc;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.load(Ordering::Relaxed)
-}
 
 #[derive(versioned::Versioned, Debug, PartialEq)]
 #[versioned(table = "users")]
@@ -141,7 +100,7 @@ enum Op {
 
 const OPS: [Op; 3] = [Op::Save, Op::Get, Op::Insert];
 
-impl Op {
+impl common::Op for Op {
     fn name(self) -> &'static str {
         match self {
             Op::Save => "save",
@@ -149,18 +108,6 @@ impl Op {
             Op::Insert => "insert",
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Side {
-    Ours,
-    Hand,
-}
-
-/// One batch of one side: its wall time and the allocations made inside it.
-struct Batch {
-    time: Duration,
-    allocations: u64,
 }
 
 /// The connection and the entities the batches work on.
@@ -213,28 +160,6 @@ impl Bench {
             }
         }
     }
-
-    /// Both sides of one round, the first one alternating from round to round.
-    fn pair(&mut self, op: Op, round: usize) -> BoxResult<(Batch, Batch)> {
-        if round.is_multiple_of(2) {
-            let ours = self.run(op, Side::Ours, round)?;
-            let hand = self.run(op, Side::Hand, round)?;
-            Ok((ours, hand))
-        } else {
-            let hand = self.run(op, Side::Hand, round)?;
-            let ours = self.run(op, Side::Ours, round)?;
-            Ok((ours, hand))
-        }
-    }
-}
-
-/// Times `f`, counting the allocations made inside it.
-fn measure<E>(f: impl FnOnce() -> Result<(), E>) -> Result<Batch, E> {
-    let before = allocations();
-    let start = Instant::now();
-    f()?;
-    let time = start.elapsed();
-    Ok(Batch { time, allocations: allocations() - before })
 }
 
 fn save_batch(conn: &Connection, users: &mut [User], side: Side) -> BoxResult<Batch> {
@@ -328,137 +253,34 @@ fn check_same_work(bench: &mut Bench) -> BoxResult<()> {
     Ok(())
 }
 
-/// Median, p10, p90, min and max of a sample.
-struct Spread {
-    median: f64,
-    p10: f64,
-    p90: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(mut values: Vec<f64>) -> Spread {
-        values.sort_by(f64::total_cmp);
-        let quantile = |q: f64| {
-            let at = q * (values.len() - 1) as f64;
-            let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
-            values[lo] + (values[hi] - values[lo]) * (at - lo as f64)
-        };
-        Spread {
-            median: quantile(0.5),
-            p10: quantile(0.1),
-            p90: quantile(0.9),
-            min: values[0],
-            max: values[values.len() - 1],
-        }
-    }
-}
-
-/// What one operation measured.
-struct Report {
-    op: Op,
-    ratio: Spread,
-    ours_ns: f64,
-    hand_ns: f64,
-    ours_allocs: f64,
-    hand_allocs: f64,
-}
-
-fn env_usize(name: &str, default: usize) -> BoxResult<usize> {
-    match std::env::var(name) {
-        Ok(v) => Ok(v.parse().map_err(|e| format!("{name}={v}: {e}"))?),
-        Err(_) => Ok(default),
-    }
-}
-
 fn main() -> BoxResult<()> {
     let rounds = env_usize("BENCH_ROUNDS", DEFAULT_ROUNDS)?.max(1);
     let batch = env_usize("BENCH_BATCH", DEFAULT_BATCH)?.clamp(1, ROWS);
     let started = Instant::now();
     let mut bench = Bench::new(batch)?;
     check_same_work(&mut bench)?;
-
-    for round in 0..WARMUP_ROUNDS {
-        for op in OPS {
-            bench.pair(op, round)?;
-        }
-    }
-
-    // Allocations: a pass of its own, one batch per side.
-    let mut allocs = Vec::new();
-    for op in OPS {
-        let (ours, hand) = bench.pair(op, 0)?;
-        allocs.push((ours.allocations as f64 / batch as f64, hand.allocations as f64 / batch as f64));
-    }
-
-    let mut times: Vec<Vec<(Duration, Duration)>> = vec![Vec::with_capacity(rounds); OPS.len()];
-    for round in 0..rounds {
-        for (i, op) in OPS.into_iter().enumerate() {
-            let (ours, hand) = bench.pair(op, round)?;
-            times[i].push((ours.time, hand.time));
-        }
-    }
-
-    let per_call = |d: Duration| d.as_nanos() as f64 / batch as f64;
-    let reports: Vec<Report> = OPS
-        .into_iter()
-        .zip(times)
-        .zip(allocs)
-        .map(|((op, times), (ours_allocs, hand_allocs))| Report {
-            op,
-            ratio: Spread::of(times.iter().map(|(o, h)| o.as_secs_f64() / h.as_secs_f64()).collect()),
-            ours_ns: Spread::of(times.iter().map(|(o, _)| per_call(*o)).collect()).median,
-            hand_ns: Spread::of(times.iter().map(|(_, h)| per_call(*h)).collect()).median,
-            ours_allocs,
-            hand_allocs,
-        })
-        .collect();
-
+    let reports = side_by_side(&OPS, rounds, batch, |op, side, round| bench.run(op, side, round))?;
     print_reports(&reports, rounds, batch, started.elapsed());
     Ok(())
 }
 
-fn print_reports(reports: &[Report], rounds: usize, batch: usize, elapsed: Duration) {
-    println!();
-    println!(
-        "versioned vs hand-written rusqlite: in-memory SQLite, {ROWS} rows, {rounds} rounds x {batch} calls per side \
-         ({:.1} s)",
-        elapsed.as_secs_f64()
+fn print_reports(reports: &[Report<Op>], rounds: usize, batch: usize, elapsed: Duration) {
+    common::print_table(
+        &format!(
+            "versioned vs hand-written rusqlite: in-memory SQLite, {ROWS} rows, {rounds} rounds x {batch} calls per \
+             side ({:.1} s)",
+            elapsed.as_secs_f64()
+        ),
+        reports,
     );
-    println!();
-    println!(
-        "{:<8} {:>13} {:>15} {:>15} {:>9} {:>9} {:>22}",
-        "op", "median ratio", "p10..p90", "min..max", "ours ns", "hand ns", "allocs/call ours|hand"
-    );
-    for r in reports {
-        println!(
-            "{:<8} {:>12.3}x {:>15} {:>15} {:>9.0} {:>9.0} {:>22}",
-            r.op.name(),
-            r.ratio.median,
-            format!("{:.3}..{:.3}", r.ratio.p10, r.ratio.p90),
-            format!("{:.3}..{:.3}", r.ratio.min, r.ratio.max),
-            r.ours_ns,
-            r.hand_ns,
-            format!("{:.2} | {:.2}", r.ours_allocs, r.hand_allocs),
-        );
-    }
-    println!();
-    println!("ratio = ours / hand-written time per round; ns = median per call; allocs counted in a separate pass");
-    println!();
     for r in reports.iter().filter(|r| r.op != Op::Insert) {
-        let verdict = verdict(r.ratio.median <= RATIO_BAR);
-        println!("{verdict}  {:<6} within {RATIO_BAR:.2}x of hand-written: median {:.3}x", r.op.name(), r.ratio.median);
+        common::print_ratio_verdict(r, RATIO_BAR);
     }
     if let Some(r) = reports.iter().find(|r| r.op == Op::Save) {
-        let verdict = verdict(r.ours_allocs <= r.hand_allocs);
+        let verdict = common::verdict(r.ours_allocs <= r.hand_allocs);
         println!(
             "{verdict}  save   allocates no more than hand-written: {:.2} vs {:.2} per call",
             r.ours_allocs, r.hand_allocs
         );
     }
-}
-
-fn verdict(pass: bool) -> &'static str {
-    if pass { "PASS" } else { "MISS" }
 }

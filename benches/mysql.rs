@@ -1,0 +1,292 @@
+//! `versioned` side by side with hand-written `mysql` code, on one MariaDB or MySQL
+//! connection.
+//!
+//! The hand-written side prepares its statements once, before the loop
+//! (`conn.prep(..)`), then runs `conn.exec_drop(&stmt, ..)` checking `affected_rows()`
+//! and computing the new version in Rust, and `conn.exec_first::<(..), _, _>(&stmt, ..)`.
+//! The library runs on the same `mysql::Conn`, through the driver's statement cache.
+//!
+//! Each round times a batch of calls per side, same rows, same values, same checks,
+//! alternating which side goes first, and keeps the ratio ours / hand-written. The
+//! report gives the median of those per-round ratios with their spread, and the heap
+//! allocations per call, counted in a separate pass.
+//!
+//! A batch of saves runs inside one transaction, begun before the timer starts and
+//! committed after it stops: the server flushes its log at every commit (a global
+//! setting), and that flush would otherwise be most of a save's time.
+//!
+//! `cargo bench --bench mysql --features mysql`; `VERSIONED_MYSQL_URL` names the server
+//! (default `mysql://root@127.0.0.1:3306/test`; the bench works in database
+//! `versioned_bench`), `BENCH_ROUNDS` sets the number of rounds (default 2000, about
+//! 60 s), `BENCH_BATCH` the calls per side and round (default 100). When the server
+//! does not answer, the bench says why and exits successfully.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, Opts, OptsBuilder};
+use versioned::Versioned;
+
+mod common;
+
+use common::{Batch, BoxResult, Report, Side, env_usize, measure, side_by_side};
+
+/// Rows in the table the timed calls read and write.
+const ROWS: usize = 4000;
+const DEFAULT_ROUNDS: usize = 2000;
+const DEFAULT_BATCH: usize = 100;
+const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";
+/// The bar the project holds: ours / hand-written at most this for `save` and `get`.
+const RATIO_BAR: f64 = 1.05;
+
+#[derive(versioned::Versioned, Debug, Clone, PartialEq)]
+#[versioned(table = "bench_users")]
+struct User {
+    #[id]
+    id: i64,
+    name: String,
+    email: Option<String>,
+    score: i64,
+    #[version]
+    version: i64,
+}
+
+impl User {
+    /// The values row `id` starts with; every third row has no email.
+    fn sample(id: i64) -> User {
+        let email = (id % 3 != 0).then(|| format!("user{id}@example.com"));
+        User { id, name: format!("user {id}"), email, score: id * 10, version: 0 }
+    }
+}
+
+/// The same operations written by hand against `mysql`, as an application would
+/// without the library: statements prepared once, then executed.
+mod hand {
+    use mysql::prelude::Queryable;
+    use mysql::{Conn, Statement};
+
+    use super::User;
+    use crate::common::BoxResult;
+
+    pub const UPDATE: &str =
+        "UPDATE `bench_users` SET `name` = ?, `email` = ?, `score` = ?, `version` = ? WHERE `id` = ? AND `version` = ?";
+    pub const SELECT: &str = "SELECT `id`, `name`, `email`, `score`, `version` FROM `bench_users` WHERE `id` = ?";
+    pub const INSERT: &str =
+        "INSERT INTO `bench_users` (`id`, `name`, `email`, `score`, `version`) VALUES (?, ?, ?, ?, ?)";
+
+    /// The statements, prepared on one connection.
+    pub struct Hand {
+        update: Statement,
+        select: Statement,
+        insert: Statement,
+    }
+
+    impl Hand {
+        pub fn prepare(conn: &mut Conn) -> mysql::Result<Hand> {
+            Ok(Hand { update: conn.prep(UPDATE)?, select: conn.prep(SELECT)?, insert: conn.prep(INSERT)? })
+        }
+
+        /// A version-checked update: zero rows changed is an error (every save stores
+        /// a new version, so a matched row is a changed row), and the entity keeps its
+        /// version unless the write went through.
+        pub fn save(&self, conn: &mut Conn, u: &mut User) -> BoxResult<()> {
+            let new = u.version.wrapping_add(1);
+            conn.exec_drop(&self.update, (&u.name, &u.email, u.score, new, u.id, u.version))?;
+            if conn.affected_rows() == 0 {
+                return Err(format!("bench_users id={}: version {} is not the row's", u.id, u.version).into());
+            }
+            u.version = new;
+            Ok(())
+        }
+
+        pub fn get(&self, conn: &mut Conn, id: i64) -> BoxResult<User> {
+            let (id, name, email, score, version) = conn
+                .exec_first::<(i64, String, Option<String>, i64, i64), _, _>(&self.select, (id,))?
+                .ok_or_else(|| format!("bench_users id={id}: no row"))?;
+            Ok(User { id, name, email, score, version })
+        }
+
+        pub fn insert(&self, conn: &mut Conn, u: &mut User) -> mysql::Result<()> {
+            conn.exec_drop(&self.insert, (u.id, &u.name, &u.email, u.score, 0_i64))?;
+            u.version = 0;
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Save,
+    Get,
+}
+
+const OPS: [Op; 2] = [Op::Save, Op::Get];
+
+impl common::Op for Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Save => "save",
+            Op::Get => "get",
+        }
+    }
+}
+
+/// The connection and the entities the batches work on.
+struct Bench {
+    conn: Conn,
+    hand: hand::Hand,
+    /// Row `i + 1` as last written, version included.
+    users: Vec<User>,
+    batch: usize,
+}
+
+/// Connects to `url`, giving up after a few seconds when nothing answers.
+fn connect(url: &str) -> BoxResult<Conn> {
+    let opts = OptsBuilder::from_opts(Opts::from_url(url)?).tcp_connect_timeout(Some(Duration::from_secs(5)));
+    Ok(Conn::new(opts)?)
+}
+
+impl Bench {
+    fn new(mut conn: Conn, batch: usize) -> BoxResult<Bench> {
+        for statement in [
+            "CREATE DATABASE IF NOT EXISTS versioned_bench",
+            "USE versioned_bench",
+            "DROP TABLE IF EXISTS bench_users",
+            "CREATE TABLE bench_users (
+                id BIGINT PRIMARY KEY,
+                name TEXT NOT NULL,
+                email TEXT,
+                score BIGINT NOT NULL,
+                version BIGINT NOT NULL
+            ) ENGINE = InnoDB",
+        ] {
+            conn.query_drop(statement)?;
+        }
+        let hand = hand::Hand::prepare(&mut conn)?;
+        let mut users: Vec<User> = (1..=ROWS as i64).map(User::sample).collect();
+        conn.query_drop("BEGIN")?;
+        for u in &mut users {
+            hand.insert(&mut conn, u)?;
+        }
+        conn.query_drop("COMMIT")?;
+        conn.query_drop("ANALYZE TABLE bench_users")?;
+        Ok(Bench { conn, hand, users, batch })
+    }
+
+    /// The first row index of round `round`'s batch: the window moves through the
+    /// table from round to round, and both sides of a round use the same rows.
+    fn window(&self, round: usize) -> usize {
+        (round % (ROWS / self.batch)) * self.batch
+    }
+
+    fn run(&mut self, op: Op, side: Side, round: usize) -> BoxResult<Batch> {
+        let start = self.window(round);
+        let users = &mut self.users[start..start + self.batch];
+        let ids = start as i64 + 1..(start + self.batch) as i64 + 1;
+        let (conn, hand) = (&mut self.conn, &self.hand);
+        match op {
+            Op::Save => {
+                conn.query_drop("BEGIN")?;
+                let batch = measure(|| match side {
+                    Side::Ours => each_user(users, |u| Ok(u.save(&mut *conn)?)),
+                    Side::Hand => each_user(users, |u| hand.save(conn, u)),
+                })?;
+                conn.query_drop("COMMIT")?;
+                Ok(batch)
+            }
+            Op::Get => measure(|| match side {
+                Side::Ours => each_id(ids, |id| Ok(User::get(&mut *conn, id)?)),
+                Side::Hand => each_id(ids, |id| hand.get(conn, id)),
+            }),
+        }
+    }
+}
+
+/// Changes every user's score and saves it with `save`.
+fn each_user(users: &mut [User], mut save: impl FnMut(&mut User) -> BoxResult<()>) -> BoxResult<()> {
+    for u in users {
+        u.score += 1;
+        black_box(save(u))?;
+    }
+    Ok(())
+}
+
+/// Reads every row of `ids` with `get`.
+fn each_id(ids: std::ops::Range<i64>, mut get: impl FnMut(i64) -> BoxResult<User>) -> BoxResult<()> {
+    for id in ids {
+        black_box(get(black_box(id))?);
+    }
+    Ok(())
+}
+
+/// Checks, before timing, that both sides run the same statements and leave the same
+/// rows and entities behind.
+fn check_same_work(bench: &mut Bench) -> BoxResult<()> {
+    let sql = User::statements(versioned::__private::Dialect::Mysql);
+    for (name, ours, hand) in [("update", &sql.update, hand::UPDATE), ("select", &sql.select, hand::SELECT)] {
+        if ours.as_str() == hand {
+            println!("same {name} text on both sides: {hand}");
+        } else {
+            println!("DIFFERENT {name} text:\n  ours: {ours}\n  hand: {hand}");
+        }
+    }
+
+    let Bench { conn, hand, users, .. } = bench;
+    // Row 3 has no email, row 4 has one.
+    for u in &mut users[2..4] {
+        let before = u.version;
+        u.score += 1;
+        u.save(&mut *conn)?;
+        assert_eq!(u.version, before + 1, "our save bumps the version by one");
+        assert_eq!(&hand.get(conn, u.id)?, u, "our save stores the entity");
+        u.score += 1;
+        hand.save(conn, u)?;
+        assert_eq!(u.version, before + 2, "a hand-written save bumps the version by one");
+        assert_eq!(&User::get(&mut *conn, u.id)?, u, "get reads what the hand-written save stored");
+        assert_eq!(User::get(&mut *conn, u.id)?, hand.get(conn, u.id)?, "get reads the same row on both sides");
+
+        let mut ours_stale = User { version: before, ..u.clone() };
+        let mut hand_stale = ours_stale.clone();
+        assert!(ours_stale.save(&mut *conn).is_err_and(|e| e.is_conflict()), "a stale save is a conflict");
+        assert!(hand.save(conn, &mut hand_stale).is_err(), "a stale save is refused");
+        assert_eq!(ours_stale, hand_stale, "a refused save leaves the entity as it was");
+        assert_eq!(&hand.get(conn, u.id)?, u, "a refused save leaves the row as it was");
+    }
+    Ok(())
+}
+
+fn main() -> BoxResult<()> {
+    let rounds = env_usize("BENCH_ROUNDS", DEFAULT_ROUNDS)?.max(1);
+    let batch = env_usize("BENCH_BATCH", DEFAULT_BATCH)?.clamp(1, ROWS);
+    let url = std::env::var("VERSIONED_MYSQL_URL").unwrap_or_else(|_| DEFAULT_URL.to_string());
+    let conn = match connect(&url) {
+        Ok(conn) => conn,
+        Err(e) => {
+            println!("skipped: cannot connect to MySQL at {url}: {e}");
+            return Ok(());
+        }
+    };
+    let started = Instant::now();
+    let mut bench = Bench::new(conn, batch)?;
+    let server: String = bench.conn.query_first("SELECT VERSION()")?.unwrap_or_default();
+    check_same_work(&mut bench)?;
+    let reports = side_by_side(&OPS, rounds, batch, |op, side, round| bench.run(op, side, round))?;
+    bench.conn.query_drop("DROP TABLE bench_users")?;
+    print_reports(&reports, &server, rounds, batch, started.elapsed());
+    Ok(())
+}
+
+fn print_reports(reports: &[Report<Op>], server: &str, rounds: usize, batch: usize, elapsed: Duration) {
+    common::print_table(
+        &format!(
+            "versioned vs hand-written mysql (statements prepared once): server {server}, one connection, {ROWS} rows, \
+             {rounds} rounds x {batch} calls per side ({:.1} s)",
+            elapsed.as_secs_f64()
+        ),
+        reports,
+    );
+    for r in reports {
+        common::print_ratio_verdict(r, RATIO_BAR);
+    }
+}

@@ -1,0 +1,327 @@
+//! `versioned` side by side with hand-written `postgres` code, on one PostgreSQL
+//! connection.
+//!
+//! The hand-written side prepares its statements once, before the loop, and then only
+//! binds and executes them (`client.execute(&stmt, ..)`, `client.query_opt(&stmt, ..)`),
+//! checking the rows affected and computing the new version in Rust. The library runs
+//! on the same connection in two ways:
+//! - `&mut postgres::Client`: each call sends one typed statement in one round trip,
+//!   which PostgreSQL parses and plans every time;
+//! - `&mut CachingClient` (wrapping that connection): each statement is prepared once,
+//!   then only bound and executed, like the hand-written side.
+//!
+//! Each round times a batch of calls per side, same rows, same values, same checks,
+//! alternating which side goes first, and keeps the ratio ours / hand-written. The
+//! report gives the median of those per-round ratios with their spread, and the heap
+//! allocations per call, counted in a separate pass.
+//!
+//! The session sets `synchronous_commit = off`, so a save's time is the statement's and
+//! not the disk's flush of its commit.
+//!
+//! `cargo bench --bench postgres --features postgres`; `VERSIONED_PG_URL` names the
+//! server (default `postgres://postgres@127.0.0.1:5432/test`; the bench works in schema
+//! `bench`), `BENCH_ROUNDS` sets the number of rounds (default 800, about 70 s),
+//! `BENCH_BATCH` the calls per side and round (default 100). When the server does not
+//! answer, the bench says why and exits successfully.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use postgres::{Client, Config, NoTls};
+use versioned::Versioned;
+use versioned::backend::postgres::CachingClient;
+
+mod common;
+
+use common::{Batch, BoxResult, Report, Side, env_usize, measure, side_by_side};
+
+/// Rows in the table the timed calls read and write.
+const ROWS: usize = 4000;
+const DEFAULT_ROUNDS: usize = 800;
+const DEFAULT_BATCH: usize = 100;
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// The bars the project holds, ours / hand-written at most: through a plain `Client`
+/// (the server parses every call), and through `CachingClient`.
+const CLIENT_BAR: f64 = 1.30;
+const CACHING_BAR: f64 = 1.05;
+
+#[derive(versioned::Versioned, Debug, Clone, PartialEq)]
+#[versioned(table = "bench_users")]
+struct User {
+    #[id]
+    id: i64,
+    name: String,
+    email: Option<String>,
+    score: i64,
+    #[version]
+    version: i64,
+}
+
+impl User {
+    /// The values row `id` starts with; every third row has no email.
+    fn sample(id: i64) -> User {
+        let email = (id % 3 != 0).then(|| format!("user{id}@example.com"));
+        User { id, name: format!("user {id}"), email, score: id * 10, version: 0 }
+    }
+}
+
+/// The same operations written by hand against `postgres`, as an application would
+/// without the library: statements prepared once, then bound and executed.
+mod hand {
+    use postgres::{Client, GenericClient, Statement};
+
+    use super::User;
+    use crate::common::BoxResult;
+
+    pub const UPDATE: &str = r#"UPDATE "bench_users" SET "name" = $1, "email" = $2, "score" = $3, "version" = $4 WHERE "id" = $5 AND "version" = $6"#;
+    pub const SELECT: &str = r#"SELECT "id", "name", "email", "score", "version" FROM "bench_users" WHERE "id" = $1"#;
+    pub const INSERT: &str =
+        r#"INSERT INTO "bench_users" ("id", "name", "email", "score", "version") VALUES ($1, $2, $3, $4, $5)"#;
+
+    /// The statements, prepared on one connection.
+    pub struct Hand {
+        update: Statement,
+        select: Statement,
+        insert: Statement,
+    }
+
+    impl Hand {
+        pub fn prepare(client: &mut Client) -> Result<Hand, postgres::Error> {
+            Ok(Hand {
+                update: client.prepare(UPDATE)?,
+                select: client.prepare(SELECT)?,
+                insert: client.prepare(INSERT)?,
+            })
+        }
+
+        /// A version-checked update: zero rows matched is an error, and the entity
+        /// keeps its version unless the write went through.
+        pub fn save(&self, client: &mut Client, u: &mut User) -> BoxResult<()> {
+            let new = u.version.wrapping_add(1);
+            let changed = client.execute(&self.update, &[&u.name, &u.email, &u.score, &new, &u.id, &u.version])?;
+            if changed == 0 {
+                return Err(format!("bench_users id={}: version {} is not the row's", u.id, u.version).into());
+            }
+            u.version = new;
+            Ok(())
+        }
+
+        pub fn get(&self, client: &mut Client, id: i64) -> BoxResult<User> {
+            let row = client.query_opt(&self.select, &[&id])?.ok_or_else(|| format!("bench_users id={id}: no row"))?;
+            Ok(User {
+                id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                email: row.try_get(2)?,
+                score: row.try_get(3)?,
+                version: row.try_get(4)?,
+            })
+        }
+
+        pub fn insert(&self, client: &mut impl GenericClient, u: &mut User) -> Result<(), postgres::Error> {
+            client.execute(&self.insert, &[&u.id, &u.name, &u.email, &u.score, &0_i64])?;
+            u.version = 0;
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    /// `save` on `&mut Client`.
+    Save,
+    /// `get` on `&mut Client`.
+    Get,
+    /// `save` on `&mut CachingClient`.
+    CachingSave,
+    /// `get` on `&mut CachingClient`.
+    CachingGet,
+}
+
+const OPS: [Op; 4] = [Op::Save, Op::Get, Op::CachingSave, Op::CachingGet];
+
+impl common::Op for Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Save => "save (Client)",
+            Op::Get => "get (Client)",
+            Op::CachingSave => "save (CachingClient)",
+            Op::CachingGet => "get (CachingClient)",
+        }
+    }
+}
+
+impl Op {
+    fn caching(self) -> bool {
+        matches!(self, Op::CachingSave | Op::CachingGet)
+    }
+
+    fn bar(self) -> f64 {
+        if self.caching() { CACHING_BAR } else { CLIENT_BAR }
+    }
+}
+
+/// The connection and the entities the batches work on.
+struct Bench {
+    /// The one connection both sides use; `&mut *db` is its plain `Client`.
+    db: CachingClient,
+    hand: hand::Hand,
+    /// Row `i + 1` as last written, version included.
+    users: Vec<User>,
+    batch: usize,
+}
+
+/// Connects to `url`, giving up after a few seconds when nothing answers.
+fn connect(url: &str) -> BoxResult<Client> {
+    let mut config: Config = url.parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    Ok(config.connect(NoTls)?)
+}
+
+impl Bench {
+    fn new(mut client: Client, batch: usize) -> BoxResult<Bench> {
+        client.batch_execute(
+            "SET synchronous_commit = off;
+            CREATE SCHEMA IF NOT EXISTS bench;
+            SET search_path TO bench;
+            DROP TABLE IF EXISTS bench_users;
+            CREATE TABLE bench_users (
+                id BIGINT PRIMARY KEY,
+                name TEXT NOT NULL,
+                email TEXT,
+                score BIGINT NOT NULL,
+                version BIGINT NOT NULL
+            )",
+        )?;
+        let hand = hand::Hand::prepare(&mut client)?;
+        let mut users: Vec<User> = (1..=ROWS as i64).map(User::sample).collect();
+        let mut tx = client.transaction()?;
+        for u in &mut users {
+            hand.insert(&mut tx, u)?;
+        }
+        tx.commit()?;
+        client.batch_execute("VACUUM ANALYZE bench_users")?;
+        Ok(Bench { db: CachingClient::new(client), hand, users, batch })
+    }
+
+    /// The first row index of round `round`'s batch: the window moves through the
+    /// table from round to round, and both sides of a round use the same rows.
+    fn window(&self, round: usize) -> usize {
+        (round % (ROWS / self.batch)) * self.batch
+    }
+
+    fn run(&mut self, op: Op, side: Side, round: usize) -> BoxResult<Batch> {
+        let start = self.window(round);
+        let users = &mut self.users[start..start + self.batch];
+        let ids = start as i64 + 1..(start + self.batch) as i64 + 1;
+        let (db, hand) = (&mut self.db, &self.hand);
+        measure(|| -> BoxResult<()> {
+            match (op, side) {
+                (Op::Save, Side::Ours) => each_user(users, |u| Ok(u.save(&mut **db)?)),
+                (Op::CachingSave, Side::Ours) => each_user(users, |u| Ok(u.save(&mut *db)?)),
+                (Op::Save | Op::CachingSave, Side::Hand) => each_user(users, |u| hand.save(db, u)),
+                (Op::Get, Side::Ours) => each_id(ids, |id| Ok(User::get(&mut **db, id)?)),
+                (Op::CachingGet, Side::Ours) => each_id(ids, |id| Ok(User::get(&mut *db, id)?)),
+                (Op::Get | Op::CachingGet, Side::Hand) => each_id(ids, |id| hand.get(db, id)),
+            }
+        })
+    }
+}
+
+/// Changes every user's score and saves it with `save`.
+fn each_user(users: &mut [User], mut save: impl FnMut(&mut User) -> BoxResult<()>) -> BoxResult<()> {
+    for u in users {
+        u.score += 1;
+        black_box(save(u))?;
+    }
+    Ok(())
+}
+
+/// Reads every row of `ids` with `get`.
+fn each_id(ids: std::ops::Range<i64>, mut get: impl FnMut(i64) -> BoxResult<User>) -> BoxResult<()> {
+    for id in ids {
+        black_box(get(black_box(id))?);
+    }
+    Ok(())
+}
+
+/// Checks, before timing, that both sides run the same statements and leave the same
+/// rows and entities behind, through either executor.
+fn check_same_work(bench: &mut Bench) -> BoxResult<()> {
+    let sql = User::statements(versioned::__private::Dialect::Postgres);
+    for (name, ours, hand) in [("update", &sql.update, hand::UPDATE), ("select", &sql.select, hand::SELECT)] {
+        if ours.as_str() == hand {
+            println!("same {name} text on both sides: {hand}");
+        } else {
+            println!("DIFFERENT {name} text:\n  ours: {ours}\n  hand: {hand}");
+        }
+    }
+
+    let Bench { db, hand, users, .. } = bench;
+    // Row 3 has no email, row 4 has one.
+    for (caching, i) in [(false, 2), (false, 3), (true, 2), (true, 3)] {
+        let u = &mut users[i];
+        let ours = |db: &mut CachingClient, u: &mut User| if caching { u.save(db) } else { u.save(&mut **db) };
+        let get = |db: &mut CachingClient, id| if caching { User::get(db, id) } else { User::get(&mut **db, id) };
+
+        let before = u.version;
+        u.score += 1;
+        ours(db, u)?;
+        assert_eq!(u.version, before + 1, "our save bumps the version by one");
+        assert_eq!(&hand.get(db, u.id)?, u, "our save stores the entity");
+        u.score += 1;
+        hand.save(db, u)?;
+        assert_eq!(u.version, before + 2, "a hand-written save bumps the version by one");
+        assert_eq!(&get(db, u.id)?, u, "get reads what the hand-written save stored");
+        assert_eq!(get(db, u.id)?, hand.get(db, u.id)?, "get reads the same row on both sides");
+
+        let mut ours_stale = User { version: before, ..u.clone() };
+        let mut hand_stale = ours_stale.clone();
+        assert!(ours(db, &mut ours_stale).is_err_and(|e| e.is_conflict()), "a stale save is a conflict");
+        assert!(hand.save(db, &mut hand_stale).is_err(), "a stale save is refused");
+        assert_eq!(ours_stale, hand_stale, "a refused save leaves the entity as it was");
+        assert_eq!(&hand.get(db, u.id)?, u, "a refused save leaves the row as it was");
+    }
+    Ok(())
+}
+
+fn main() -> BoxResult<()> {
+    let rounds = env_usize("BENCH_ROUNDS", DEFAULT_ROUNDS)?.max(1);
+    let batch = env_usize("BENCH_BATCH", DEFAULT_BATCH)?.clamp(1, ROWS);
+    let url = std::env::var("VERSIONED_PG_URL").unwrap_or_else(|_| DEFAULT_URL.to_string());
+    let client = match connect(&url) {
+        Ok(client) => client,
+        Err(e) => {
+            let mut why = e.to_string();
+            let mut source = e.source();
+            while let Some(cause) = source {
+                why = format!("{why}: {cause}");
+                source = cause.source();
+            }
+            println!("skipped: cannot connect to PostgreSQL at {url}: {why}");
+            return Ok(());
+        }
+    };
+    let started = Instant::now();
+    let mut bench = Bench::new(client, batch)?;
+    check_same_work(&mut bench)?;
+    let reports = side_by_side(&OPS, rounds, batch, |op, side, round| bench.run(op, side, round))?;
+    bench.db.batch_execute("DROP TABLE bench_users")?;
+    print_reports(&reports, rounds, batch, started.elapsed());
+    Ok(())
+}
+
+fn print_reports(reports: &[Report<Op>], rounds: usize, batch: usize, elapsed: Duration) {
+    common::print_table(
+        &format!(
+            "versioned vs hand-written postgres (statements prepared once): PostgreSQL, one connection, {ROWS} rows, \
+             {rounds} rounds x {batch} calls per side ({:.1} s)",
+            elapsed.as_secs_f64()
+        ),
+        reports,
+    );
+    for r in reports {
+        common::print_ratio_verdict(r, r.op.bar());
+    }
+}
