@@ -294,10 +294,10 @@ pub trait Bind<B: Backend>: Versioned {
     fn bind_key<R>(id: &Self::Id, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
     /// Reads every persisted column, in field order; skipped fields get `Default`.
     #[doc(hidden)]
-    fn decode_row(row: &B::Row<'_>) -> Result<Self, ColumnError>;
+    fn decode_row(row: &mut B::Row<'_>) -> Result<Self, ColumnError>;
     /// Reads the version from column 0.
     #[doc(hidden)]
-    fn decode_version(row: &B::Row<'_>) -> Result<Self::Version, ColumnError>;
+    fn decode_version(row: &mut B::Row<'_>) -> Result<Self::Version, ColumnError>;
     /// Stores a key the database generated (entities with `#[id(auto)]`).
     #[doc(hidden)]
     fn set_generated_key(&mut self, key: &B::GeneratedKey) -> Result<(), ColumnError>;
@@ -307,7 +307,7 @@ pub trait Bind<B: Backend>: Versioned {
 #[doc(hidden)]
 #[inline]
 pub fn decode<B: Backend, T: Decode<B>>(
-    row: &B::Row<'_>,
+    row: &mut B::Row<'_>,
     index: usize,
     column: &'static str,
 ) -> Result<T, ColumnError> {

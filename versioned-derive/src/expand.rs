@@ -161,7 +161,7 @@ fn impl_bind(input: &Input) -> TokenStream {
     let version_ty_path = quote!(<Self as ::versioned::Versioned>::Version);
     let result = quote!(::versioned::__private::Result);
     let column_error = quote!(::versioned::__private::ColumnError);
-    let row = quote!(&<__B as ::versioned::__private::Backend>::Row<'_>);
+    let row = quote!(&mut <__B as ::versioned::__private::Backend>::Row<'_>);
     quote! {
         #[automatically_derived]
         #[allow(deprecated)]

@@ -79,7 +79,7 @@ pub trait Encode<B: Backend> {
 )]
 pub trait Decode<B: Backend>: Sized {
     #[doc(hidden)]
-    fn decode(row: &B::Row<'_>, index: usize) -> Result<Self, BoxError>;
+    fn decode(row: &mut B::Row<'_>, index: usize) -> Result<Self, BoxError>;
     #[doc(hidden)]
     fn decode_generated(key: &B::GeneratedKey) -> Result<Self, BoxError>;
 }
@@ -111,13 +111,14 @@ pub trait Executor {
     #[doc(hidden)]
     fn discard_generated(&mut self, sql: &str, key: &<Self::Backend as Backend>::GeneratedKey) -> Result<(), Error>;
 
-    /// Runs a query and hands its first row, if any, to `read`.
+    /// Runs a query and hands its first row, if any, to `read` (mutably, so a driver
+    /// whose rows own their values can move them out rather than copy them).
     #[doc(hidden)]
     fn query_row<T>(
         &mut self,
         sql: &str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-        read: impl FnOnce(&<Self::Backend as Backend>::Row<'_>) -> Result<T, Error>,
+        read: impl FnOnce(&mut <Self::Backend as Backend>::Row<'_>) -> Result<T, Error>,
     ) -> Result<Option<T>, Error>;
 }
 
@@ -147,7 +148,7 @@ impl<E: Executor + ?Sized> Executor for &mut E {
         &mut self,
         sql: &str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-        read: impl FnOnce(&<Self::Backend as Backend>::Row<'_>) -> Result<T, Error>,
+        read: impl FnOnce(&mut <Self::Backend as Backend>::Row<'_>) -> Result<T, Error>,
     ) -> Result<Option<T>, Error> {
         (**self).query_row(sql, params, read)
     }

@@ -46,9 +46,10 @@ impl<T: ToValue> Encode<Mysql> for T {
 
 impl<T: FromValue> Decode<Mysql> for T {
     #[inline]
-    fn decode(row: &Row, index: usize) -> Result<Self, BoxError> {
-        match row.as_ref(index) {
-            Some(value) => T::from_value_opt(value.clone()).map_err(Into::into),
+    fn decode(row: &mut Row, index: usize) -> Result<Self, BoxError> {
+        // Taken, not cloned: each column is read once.
+        match row.take_opt(index) {
+            Some(value) => value.map_err(Into::into),
             None => Err(format!("the row has no column {index}").into()),
         }
     }
@@ -106,10 +107,10 @@ macro_rules! mysql_executor {
                 &mut self,
                 sql: &str,
                 values: &mut [Value],
-                read: impl FnOnce(&Row) -> Result<T, Error>,
+                read: impl FnOnce(&mut Row) -> Result<T, Error>,
             ) -> Result<Option<T>, Error> {
                 match self.exec_first::<Row, _, _>(sql, params(values))? {
-                    Some(row) => read(&row).map(Some),
+                    Some(mut row) => read(&mut row).map(Some),
                     None => Ok(None),
                 }
             }

@@ -19,7 +19,8 @@ impl Backend for Sqlite {
     const NAME: &'static str = "SQLite";
     const DIALECT: Dialect = Dialect::Sqlite;
     type Param<'a> = &'a dyn ToSql;
-    type Row<'r> = Row<'r>;
+    /// rusqlite lends rows by shared reference.
+    type Row<'r> = &'r Row<'r>;
     /// `sqlite3_last_insert_rowid`: the generated key of an `INTEGER PRIMARY KEY`.
     type GeneratedKey = i64;
 }
@@ -33,7 +34,7 @@ impl<T: ToSql> Encode<Sqlite> for T {
 
 impl<T: FromSql> Decode<Sqlite> for T {
     #[inline]
-    fn decode(row: &Row<'_>, index: usize) -> Result<Self, BoxError> {
+    fn decode(row: &mut <Sqlite as Backend>::Row<'_>, index: usize) -> Result<Self, BoxError> {
         row.get(index).map_err(Into::into)
     }
 
@@ -64,12 +65,12 @@ fn query_row<T>(
     conn: &Connection,
     sql: &str,
     params: &mut [&dyn ToSql],
-    read: impl FnOnce(&Row<'_>) -> Result<T, Error>,
+    read: impl FnOnce(&mut <Sqlite as Backend>::Row<'_>) -> Result<T, Error>,
 ) -> Result<Option<T>, Error> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(&*params)?;
     match rows.next()? {
-        Some(row) => read(row).map(Some),
+        Some(mut row) => read(&mut row).map(Some),
         None => Ok(None),
     }
 }
@@ -99,7 +100,7 @@ macro_rules! sqlite_executor {
                 &mut self,
                 sql: &str,
                 params: &mut [&dyn ToSql],
-                read: impl FnOnce(&Row<'_>) -> Result<T, Error>,
+                read: impl FnOnce(&mut <Sqlite as Backend>::Row<'_>) -> Result<T, Error>,
             ) -> Result<Option<T>, Error> {
                 query_row(self, sql, params, read)
             }
