@@ -1,6 +1,5 @@
-//! Shared helpers of the integration tests: one in-memory SQLite database per test,
-//! the entities several test files use, and raw-SQL readers that check rows without
-//! going through the library.
+//! Shared pieces of the integration tests: the entities several files use and a
+//! temporary SQLite database file.
 
 // Each test file compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
@@ -8,93 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use rusqlite::{Connection, OptionalExtension, params};
 use versioned::Versioned;
-
-/// Every table the tests use. Each test opens its own in-memory database, so tests
-/// run in parallel without seeing each other's rows.
-pub const SCHEMA: &str = r#"
-    CREATE TABLE users (
-        id INTEGER PRIMARY KEY,
-        name TEXT,                       -- nullable on purpose: decode tests store NULL
-        email_address TEXT UNIQUE,
-        version INTEGER NOT NULL
-    );
-    CREATE TABLE items (
-        id INTEGER PRIMARY KEY,
-        label TEXT NOT NULL,
-        qty INTEGER,
-        version INTEGER NOT NULL
-    );
-    CREATE TABLE accounts (
-        code TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        balance INTEGER NOT NULL,
-        version INTEGER NOT NULL
-    );
-    CREATE TABLE notes (
-        id INTEGER PRIMARY KEY,
-        body TEXT NOT NULL,
-        version INTEGER NOT NULL
-    );
-    CREATE TABLE wrap16 (id INTEGER PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL);
-    CREATE TABLE wrap32 (id INTEGER PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL);
-    CREATE TABLE wrap64 (id INTEGER PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL);
-    CREATE TABLE lines (
-        order_id INTEGER NOT NULL,
-        sku TEXT NOT NULL,
-        quantity INTEGER NOT NULL,
-        version INTEGER NOT NULL,
-        PRIMARY KEY (order_id, sku)
-    );
-    CREATE TABLE seats (
-        hall TEXT NOT NULL,
-        label TEXT NOT NULL,
-        number INTEGER NOT NULL,
-        version INTEGER NOT NULL,
-        PRIMARY KEY (hall, number)
-    );
-    CREATE TABLE "order" (
-        id INTEGER PRIMARY KEY,
-        "select" INTEGER NOT NULL,
-        "group" TEXT NOT NULL,
-        version INTEGER NOT NULL
-    );
-    CREATE TABLE order_lines (
-        id INTEGER PRIMARY KEY,
-        "type" TEXT NOT NULL,
-        rev INTEGER NOT NULL
-    );
-    CREATE TABLE "line items" (
-        id INTEGER PRIMARY KEY,
-        "unit price" INTEGER NOT NULL,
-        version INTEGER NOT NULL
-    );
-    CREATE TABLE quoted (
-        id INTEGER PRIMARY KEY,
-        "odd ""quoted"" name" TEXT NOT NULL,
-        version INTEGER NOT NULL
-    );
-    CREATE TABLE samples (
-        id INTEGER PRIMARY KEY,
-        big INTEGER NOT NULL,
-        ratio REAL NOT NULL,
-        flag INTEGER NOT NULL,
-        maybe INTEGER,
-        data BLOB NOT NULL,
-        version INTEGER NOT NULL
-    );
-    CREATE TABLE markers (id INTEGER PRIMARY KEY, version INTEGER NOT NULL);
-    CREATE TABLE small_keys (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL);
-    CREATE TABLE counters (id INTEGER PRIMARY KEY, value INTEGER NOT NULL, version INTEGER NOT NULL);
-"#;
-
-/// An in-memory SQLite database holding every table of [`SCHEMA`], empty.
-pub fn connection() -> Connection {
-    let conn = Connection::open_in_memory().expect("open an in-memory database");
-    conn.execute_batch(SCHEMA).expect("create the tables");
-    conn
-}
 
 /// The entity of the design document: a generated key, a renamed column, a skipped
 /// field and an `i64` version.
@@ -147,57 +60,6 @@ impl Account {
     }
 }
 
-/// A `users` row as stored: `(name, email_address, version)`.
-pub type UserRow = (Option<String>, Option<String>, i64);
-
-/// The `users` row with key `id`, read with plain SQL.
-pub fn user_row(conn: &Connection, id: i64) -> Option<UserRow> {
-    conn.query_row("SELECT name, email_address, version FROM users WHERE id = ?1", [id], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })
-    .optional()
-    .expect("read a users row")
-}
-
-/// An `accounts` row as stored: `(owner, balance, version)`.
-pub fn account_row(conn: &Connection, code: &str) -> Option<(String, i64, i64)> {
-    conn.query_row("SELECT owner, balance, version FROM accounts WHERE code = ?1", [code], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })
-    .optional()
-    .expect("read an accounts row")
-}
-
-/// An `items` row as stored: `(label, qty, version)`.
-pub fn item_row(conn: &Connection, id: i64) -> Option<(String, i64, i64)> {
-    conn.query_row("SELECT label, qty, version FROM items WHERE id = ?1", [id], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })
-    .optional()
-    .expect("read an items row")
-}
-
-/// The number of rows in `table` (a trusted, test-chosen name).
-pub fn count(conn: &Connection, table: &str) -> i64 {
-    conn.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0)).expect("count rows")
-}
-
-/// Inserts a user through the library and returns it.
-pub fn insert_user(conn: &Connection, name: &str) -> User {
-    let mut user = User::new(name, Some(&format!("{name}@example.com")));
-    user.insert(conn).expect("insert a user");
-    user
-}
-
-/// Another writer: changes the name and bumps the version of a `users` row with
-/// plain SQL, as a concurrent `save` would.
-pub fn write_behind_the_back(conn: &Connection, id: i64, name: &str) {
-    let n = conn
-        .execute("UPDATE users SET name = ?1, version = version + 1 WHERE id = ?2", params![name, id])
-        .expect("concurrent write");
-    assert_eq!(n, 1, "the concurrent write should hit the row");
-}
-
 /// A database file in the temporary directory, removed (with its WAL and journal
 /// files) on drop.
 pub struct TempDb {
@@ -223,8 +85,8 @@ impl TempDb {
     }
 
     /// A new connection to the file, waiting up to 5 s on locks.
-    pub fn connect(&self) -> Connection {
-        let conn = Connection::open(&self.path).expect("open the database file");
+    pub fn connect(&self) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(&self.path).expect("open the database file");
         conn.busy_timeout(std::time::Duration::from_secs(5)).expect("set busy_timeout");
         conn
     }

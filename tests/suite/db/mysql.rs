@@ -1,0 +1,340 @@
+//! The suite's MySQL and MariaDB: a database per test on the server of
+//! `VERSIONED_MYSQL_URL`, through `mysql::Conn` and `mysql::Transaction`.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use mysql::consts::ColumnType;
+use mysql::prelude::Queryable;
+use mysql::{
+    AccessMode, Column, Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, PooledConn, Row, Transaction,
+    TxOpts, Value,
+};
+use versioned::Error;
+use versioned::backend::{Executor, Mysql as Backend};
+
+use crate::server::{chain, place_name, server_down};
+use crate::suite::{Db, Session, Val, schema};
+
+const ENV: &str = "VERSIONED_MYSQL_URL";
+const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";
+const START: &str = "e.g. `start-stop-daemon --start --background --exec /usr/sbin/mariadbd`, or `bash .ci/run`";
+
+/// MySQL's code for a duplicate key.
+const ER_DUP_ENTRY: u16 = 1062;
+/// The character set of binary strings (BLOB, VARBINARY).
+const BINARY: u16 = 63;
+
+fn url() -> String {
+    std::env::var(ENV).unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+fn opts() -> OptsBuilder {
+    let url = url();
+    let opts = Opts::from_url(&url).unwrap_or_else(|e| panic!("{ENV}={url} is not a MySQL URL: {e}"));
+    OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(Duration::from_secs(5)))
+}
+
+/// A connection to the server; `None` when it does not answer (then remembered, so
+/// the other cases skip at once).
+fn server() -> Option<Conn> {
+    static DOWN: OnceLock<String> = OnceLock::new();
+    let error = match DOWN.get() {
+        Some(error) => error.clone(),
+        None => match Conn::new(opts()) {
+            Ok(conn) => return Some(conn),
+            Err(e) => DOWN.get_or_init(|| chain(&e)).clone(),
+        },
+    };
+    server_down("MySQL", ENV, &url(), START, &error);
+    None
+}
+
+fn quote(ident: &str) -> String {
+    format!("`{}`", ident.replace('`', "``"))
+}
+
+/// A collation that compares text byte for byte, trailing spaces included, so that
+/// every distinct string is a distinct key (the default one folds case and ignores
+/// trailing spaces: `""` and `" "` would be one key).
+fn exact_collation(conn: &mut Conn) -> &'static str {
+    let version: String = conn.query_first("SELECT VERSION()").unwrap().expect("a version");
+    if version.contains("MariaDB") { "utf8mb4_nopad_bin" } else { "utf8mb4_0900_bin" }
+}
+
+/// A test's database: created empty with every table, dropped at the end unless the
+/// test failed (then kept for a look; the next run drops it first).
+pub struct Place {
+    db: String,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        if let Ok(mut conn) = Conn::new(opts()) {
+            // A lock left by a stray session must not hang the run: give up instead.
+            let _ = conn.query_drop("SET SESSION lock_wait_timeout = 5");
+            let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS {}", quote(&self.db)));
+        }
+    }
+}
+
+impl Place {
+    /// Creates the test's database, empty with every table.
+    fn create(prefix: &str, test: &str) -> Option<Place> {
+        let mut admin = server()?;
+        let db = place_name(prefix, test);
+        let collation = exact_collation(&mut admin);
+        admin.query_drop(format!("DROP DATABASE IF EXISTS {}", quote(&db))).expect("drop the test's database");
+        admin
+            .query_drop(format!("CREATE DATABASE {} CHARACTER SET utf8mb4 COLLATE {collation}", quote(&db)))
+            .expect("create the test's database");
+        admin.select_db(&db).expect("use the test's database");
+        for table in schema::<Mysql>() {
+            admin.query_drop(&table).unwrap_or_else(|e| panic!("{table}: {e}"));
+        }
+        Some(Place { db })
+    }
+
+    fn opts(&self) -> OptsBuilder {
+        opts().db_name(Some(&self.db))
+    }
+}
+
+/// The `Db` items both connection types share.
+macro_rules! shared {
+    () => {
+        const ROUNDS: usize = 250;
+
+        const AUTO_KEY: &'static str = "BIGINT AUTO_INCREMENT PRIMARY KEY";
+        const BIGINT: &'static str = "BIGINT";
+        const INT: &'static str = "INT";
+        const SMALLINT: &'static str = "SMALLINT";
+        const TEXT: &'static str = "TEXT";
+        const KEY_TEXT: &'static str = "VARCHAR(255)";
+        const DOUBLE: &'static str = "DOUBLE";
+        const BLOB: &'static str = "BLOB";
+        const BOOL: &'static str = "BOOLEAN";
+        const TEXT_HOLDS_NUL: bool = true;
+        const STALE_SNAPSHOT_WRITE_FAILS: bool = false;
+        const READ_ONLY_REFUSES_VERIFY: bool = false;
+
+        type Backend = Backend;
+        type Tx<'c> = Transaction<'c>;
+        type Sp<'s, 'c>
+            = Savepoint<'s, 'c>
+        where
+            'c: 's;
+
+        fn quote(ident: &str) -> String {
+            quote(ident)
+        }
+
+        fn begin(conn: &mut Self::Conn) -> Result<Transaction<'_>, Error> {
+            Ok(conn.start_transaction(TxOpts::default())?)
+        }
+
+        fn begin_read_only(conn: &mut Self::Conn) -> Result<Transaction<'_>, Error> {
+            Ok(conn.start_transaction(TxOpts::default().set_access_mode(Some(AccessMode::ReadOnly)))?)
+        }
+
+        fn commit(tx: Transaction<'_>) -> Result<(), Error> {
+            Ok(tx.commit()?)
+        }
+
+        fn rollback(tx: Transaction<'_>) -> Result<(), Error> {
+            Ok(tx.rollback()?)
+        }
+
+        fn savepoint<'s, 'c: 's>(tx: &'s mut Transaction<'c>) -> Savepoint<'s, 'c> {
+            tx.query_drop("SAVEPOINT suite").expect("start a savepoint");
+            Savepoint { tx, open: true }
+        }
+
+        fn release<'s, 'c: 's>(sp: Savepoint<'s, 'c>) {
+            sp.end(&["RELEASE SAVEPOINT suite"]);
+        }
+
+        fn rollback_to<'s, 'c: 's>(sp: Savepoint<'s, 'c>) {
+            sp.end(&["ROLLBACK TO SAVEPOINT suite", "RELEASE SAVEPOINT suite"]);
+        }
+
+        fn is_unique_violation(err: &Error) -> bool {
+            let Error::Database(db) = err else { return false };
+            matches!(db.downcast_ref::<mysql::Error>(), Some(mysql::Error::MySqlError(e)) if e.code == ER_DUP_ENTRY)
+        }
+    };
+}
+
+/// MySQL and MariaDB through `mysql::Conn` and `mysql::Transaction`.
+pub enum Mysql {}
+
+impl Db for Mysql {
+    const NAME: &'static str = "MySQL";
+    type Conn = Conn;
+    type Place = Place;
+
+    shared!();
+
+    fn create(test: &str, _shared: bool) -> Option<(Place, Conn)> {
+        let place = Place::create("vs_my", test)?;
+        let conn = Self::connect(&place);
+        Some((place, conn))
+    }
+
+    fn connect(place: &Place) -> Conn {
+        Conn::new(place.opts()).expect("connect to MySQL")
+    }
+}
+
+/// A test's database and a pool of connections to it.
+pub struct PoolPlace {
+    // Declared first: its connections close before the database is dropped.
+    pool: Pool,
+    _place: Place,
+}
+
+/// MySQL and MariaDB through `mysql::PooledConn`.
+pub enum MysqlPooled {}
+
+impl Db for MysqlPooled {
+    const NAME: &'static str = "MySQL (pooled)";
+    type Conn = PooledConn;
+    type Place = PoolPlace;
+
+    shared!();
+
+    fn create(test: &str, _shared: bool) -> Option<(PoolPlace, PooledConn)> {
+        let place = Place::create("vs_myp", test)?;
+        let constraints = PoolConstraints::new(0, 8).expect("valid pool constraints");
+        let opts = place.opts().pool_opts(PoolOpts::default().with_constraints(constraints));
+        let pool = Pool::new(opts).expect("open a pool");
+        let place = PoolPlace { pool, _place: place };
+        let conn = Self::connect(&place);
+        Some((place, conn))
+    }
+
+    fn connect(place: &PoolPlace) -> PooledConn {
+        place.pool.get_conn().expect("a pooled connection")
+    }
+}
+
+/// A savepoint of a `mysql::Transaction`, which has none of its own: SQL
+/// `SAVEPOINT`, rolled back when dropped.
+pub struct Savepoint<'s, 'c> {
+    tx: &'s mut Transaction<'c>,
+    open: bool,
+}
+
+impl Savepoint<'_, '_> {
+    fn end(mut self, statements: &[&str]) {
+        for sql in statements {
+            self.tx.query_drop(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        self.open = false;
+    }
+}
+
+impl Drop for Savepoint<'_, '_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.tx.query_drop("ROLLBACK TO SAVEPOINT suite");
+            let _ = self.tx.query_drop("RELEASE SAVEPOINT suite");
+        }
+    }
+}
+
+fn value(v: &Val) -> Value {
+    match v {
+        Val::Null => Value::NULL,
+        Val::Int(i) => Value::Int(*i),
+        Val::Real(f) => Value::Double(*f),
+        Val::Bool(b) => Value::Int((*b).into()),
+        Val::Text(s) => Value::Bytes(s.clone().into_bytes()),
+        Val::Blob(b) => Value::Bytes(b.clone()),
+    }
+}
+
+/// A value read from `column`, by the column's type.
+fn val(v: Value, column: &Column) -> Result<Val, String> {
+    use ColumnType::*;
+    Ok(match v {
+        Value::NULL => Val::Null,
+        Value::Int(i) => Val::Int(i),
+        Value::UInt(u) => Val::Int(i64::try_from(u).map_err(|e| e.to_string())?),
+        Value::Float(f) => Val::Real(f.into()),
+        Value::Double(f) => Val::Real(f),
+        Value::Bytes(b) => match column.column_type() {
+            MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_INT24 | MYSQL_TYPE_LONG | MYSQL_TYPE_LONGLONG => {
+                Val::Int(String::from_utf8_lossy(&b).parse().map_err(|e| format!("{e}"))?)
+            }
+            MYSQL_TYPE_FLOAT | MYSQL_TYPE_DOUBLE => {
+                Val::Real(String::from_utf8_lossy(&b).parse().map_err(|e| format!("{e}"))?)
+            }
+            MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => Val::Text(String::from_utf8(b).map_err(|e| e.to_string())?),
+            _ if column.character_set() == BINARY => Val::Blob(b),
+            _ => Val::Text(String::from_utf8(b).map_err(|e| e.to_string())?),
+        },
+        other => return Err(format!("{other:?} is a value the suite does not read")),
+    })
+}
+
+fn params(values: &[Val]) -> Params {
+    if values.is_empty() { Params::Empty } else { Params::Positional(values.iter().map(value).collect()) }
+}
+
+fn try_exec(q: &mut impl Queryable, sql: &str, values: &[Val]) -> Result<u64, String> {
+    let result = q.exec_iter(sql, params(values)).map_err(|e| e.to_string())?;
+    Ok(result.affected_rows())
+}
+
+fn try_query(q: &mut impl Queryable, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+    let rows: Vec<Row> = q.exec(sql, params(values)).map_err(|e| e.to_string())?;
+    rows.into_iter()
+        .map(|row| {
+            let columns = row.columns();
+            row.unwrap().into_iter().zip(columns.iter()).map(|(v, column)| val(v, column)).collect()
+        })
+        .collect()
+}
+
+/// Implements [`Session`] for one of the driver's `Queryable` types.
+macro_rules! session {
+    ($($ty:ty),*) => {$(
+        impl Session for $ty {
+            type Backend = Backend;
+
+            fn ex(&mut self) -> impl Executor<Backend = Backend> + '_ {
+                self
+            }
+
+            fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
+                try_exec(self, sql, params)
+            }
+
+            fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+                try_query(self, sql, params)
+            }
+        }
+    )*};
+}
+
+session!(Conn, PooledConn, Transaction<'_>);
+
+impl Session for Savepoint<'_, '_> {
+    type Backend = Backend;
+
+    fn ex(&mut self) -> impl Executor<Backend = Backend> + '_ {
+        &mut *self.tx
+    }
+
+    fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
+        try_exec(self.tx, sql, params)
+    }
+
+    fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+        try_query(self.tx, sql, params)
+    }
+}

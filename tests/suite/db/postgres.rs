@@ -1,0 +1,332 @@
+//! The suite's PostgreSQL: a schema per test in the database of `VERSIONED_PG_URL`,
+//! through `postgres::Client` ([`Postgres`]) and through the library's
+//! `CachingClient` ([`PgCached`]).
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
+use versioned::Error;
+use versioned::backend::postgres::{CachingClient, CachingTransaction};
+use versioned::backend::{Executor, Postgres as Backend};
+
+use crate::server::{chain, place_name, server_down};
+use crate::suite::{Db, Session, Val, exec, schema};
+
+const ENV: &str = "VERSIONED_PG_URL";
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+const START: &str = "e.g. `pg_ctlcluster 15 main start`, or `bash .ci/run`";
+
+fn url() -> String {
+    std::env::var(ENV).unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+fn config() -> Config {
+    let url = url();
+    let mut config: Config = url.parse().unwrap_or_else(|e| panic!("{ENV}={url} is not a PostgreSQL URL: {e}"));
+    config.connect_timeout(Duration::from_secs(5));
+    config
+}
+
+/// A connection to the server's database; `None` when it does not answer (then
+/// remembered, so the other cases skip at once).
+fn server() -> Option<Client> {
+    static DOWN: OnceLock<String> = OnceLock::new();
+    let error = match DOWN.get() {
+        Some(error) => error.clone(),
+        None => match config().connect(NoTls) {
+            Ok(client) => return Some(client),
+            Err(e) => DOWN.get_or_init(|| chain(&e)).clone(),
+        },
+    };
+    server_down("PostgreSQL", ENV, &url(), START, &error);
+    None
+}
+
+fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// Durability is not under test: not waiting for the WAL flush on commit keeps the
+/// stress cases fast, and changes nothing any other session can see.
+fn use_schema(client: &mut Client, schema: &str) {
+    let sql = format!("SET search_path TO {}; SET synchronous_commit TO off", quote(schema));
+    client.batch_execute(&sql).expect("use the test's schema");
+}
+
+/// A test's schema: created empty with every table, dropped at the end unless the
+/// test failed (then kept for a look; the next run drops it first).
+pub struct Place {
+    schema: String,
+}
+
+impl Place {
+    fn create(prefix: &str, test: &str) -> Option<(Place, Client)> {
+        let mut client = server()?;
+        let name = place_name(prefix, test);
+        let q = quote(&name);
+        let mut ddl = format!("DROP SCHEMA IF EXISTS {q} CASCADE; CREATE SCHEMA {q};");
+        ddl += &format!("SET search_path TO {q};");
+        for table in schema::<Postgres>() {
+            ddl += &table;
+            ddl += ";";
+        }
+        client.batch_execute(&ddl).unwrap_or_else(|e| panic!("create the schema {name}: {e}"));
+        use_schema(&mut client, &name);
+        Some((Place { schema: name }, client))
+    }
+
+    fn connect(&self) -> Client {
+        let mut client = config().connect(NoTls).expect("connect to PostgreSQL");
+        use_schema(&mut client, &self.schema);
+        client
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        if let Ok(mut client) = config().connect(NoTls) {
+            // A lock left by a stray session must not hang the run: give up instead.
+            let sql = format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE", quote(&self.schema));
+            let _ = client.batch_execute(&sql);
+        }
+    }
+}
+
+/// The `Db` items both clients share.
+macro_rules! shared {
+    () => {
+        const ROUNDS: usize = 250;
+
+        const AUTO_KEY: &'static str = "BIGSERIAL PRIMARY KEY";
+        const BIGINT: &'static str = "BIGINT";
+        const INT: &'static str = "INTEGER";
+        const SMALLINT: &'static str = "SMALLINT";
+        const TEXT: &'static str = "TEXT";
+        const KEY_TEXT: &'static str = "TEXT";
+        const DOUBLE: &'static str = "DOUBLE PRECISION";
+        const BLOB: &'static str = "BYTEA";
+        const BOOL: &'static str = "BOOLEAN";
+        const TEXT_HOLDS_NUL: bool = false;
+        const STALE_SNAPSHOT_WRITE_FAILS: bool = false;
+        const READ_ONLY_REFUSES_VERIFY: bool = true;
+
+        type Backend = Backend;
+        type Sp<'s, 'c>
+            = Transaction<'s>
+        where
+            'c: 's;
+        type Place = Place;
+
+        fn quote(ident: &str) -> String {
+            quote(ident)
+        }
+
+        fn savepoint<'s, 'c: 's>(tx: &'s mut Self::Tx<'c>) -> Transaction<'s> {
+            tx.savepoint("suite").expect("start a savepoint")
+        }
+
+        fn release<'s, 'c: 's>(sp: Transaction<'s>) {
+            sp.commit().expect("release the savepoint");
+        }
+
+        fn rollback_to<'s, 'c: 's>(sp: Transaction<'s>) {
+            sp.rollback().expect("roll back to the savepoint");
+        }
+
+        fn is_unique_violation(err: &Error) -> bool {
+            let Error::Database(db) = err else { return false };
+            db.downcast_ref::<postgres::Error>().and_then(postgres::Error::code) == Some(&SqlState::UNIQUE_VIOLATION)
+        }
+
+        fn follow_explicit_keys(conn: &mut Self::Conn, table: &str) {
+            let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))");
+            exec(conn, &sql, &[]);
+        }
+    };
+}
+
+/// PostgreSQL through `postgres::Client` and `postgres::Transaction`.
+pub enum Postgres {}
+
+impl Db for Postgres {
+    const NAME: &'static str = "PostgreSQL";
+    type Conn = Client;
+    type Tx<'c> = Transaction<'c>;
+
+    shared!();
+
+    fn create(test: &str, _shared: bool) -> Option<(Place, Client)> {
+        Place::create("vs_pg", test)
+    }
+
+    fn connect(place: &Place) -> Client {
+        place.connect()
+    }
+
+    fn begin(conn: &mut Client) -> Result<Transaction<'_>, Error> {
+        Ok(conn.transaction()?)
+    }
+
+    fn begin_read_only(conn: &mut Client) -> Result<Transaction<'_>, Error> {
+        Ok(conn.build_transaction().read_only(true).start()?)
+    }
+
+    fn commit(tx: Transaction<'_>) -> Result<(), Error> {
+        Ok(tx.commit()?)
+    }
+
+    fn rollback(tx: Transaction<'_>) -> Result<(), Error> {
+        Ok(tx.rollback()?)
+    }
+}
+
+/// PostgreSQL through the library's `CachingClient`, which prepares each statement
+/// once per connection.
+pub enum PgCached {}
+
+impl Db for PgCached {
+    const NAME: &'static str = "PostgreSQL (CachingClient)";
+    type Conn = CachingClient;
+    type Tx<'c> = CachingTransaction<'c>;
+
+    shared!();
+
+    fn create(test: &str, _shared: bool) -> Option<(Place, CachingClient)> {
+        Place::create("vs_pgc", test).map(|(place, client)| (place, CachingClient::new(client)))
+    }
+
+    fn connect(place: &Place) -> CachingClient {
+        CachingClient::new(place.connect())
+    }
+
+    fn begin(conn: &mut CachingClient) -> Result<CachingTransaction<'_>, Error> {
+        conn.transaction()
+    }
+
+    fn begin_read_only(conn: &mut CachingClient) -> Result<CachingTransaction<'_>, Error> {
+        let mut tx = conn.transaction()?;
+        tx.batch_execute("SET TRANSACTION READ ONLY")?;
+        Ok(tx)
+    }
+
+    fn commit(tx: CachingTransaction<'_>) -> Result<(), Error> {
+        tx.commit()
+    }
+
+    fn rollback(tx: CachingTransaction<'_>) -> Result<(), Error> {
+        tx.rollback()
+    }
+}
+
+/// `sql` with its `?` placeholders numbered `$1`, `$2`.. (outside quoted text).
+fn numbered(sql: &str) -> String {
+    let (mut out, mut n, mut quoted) = (String::with_capacity(sql.len()), 0, false);
+    for ch in sql.chars() {
+        match ch {
+            '\'' => quoted = !quoted,
+            '?' if !quoted => {
+                n += 1;
+                out += &format!("${n}");
+                continue;
+            }
+            _ => {}
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The values with the PostgreSQL types they are sent as.
+fn typed(params: &[Val]) -> Vec<(Box<dyn ToSql + Sync>, Type)> {
+    params
+        .iter()
+        .map(|v| -> (Box<dyn ToSql + Sync>, Type) {
+            match v {
+                Val::Int(i) => (Box::new(*i), Type::INT8),
+                Val::Real(f) => (Box::new(*f), Type::FLOAT8),
+                Val::Bool(b) => (Box::new(*b), Type::BOOL),
+                Val::Text(s) => (Box::new(s.clone()), Type::TEXT),
+                Val::Blob(b) => (Box::new(b.clone()), Type::BYTEA),
+                Val::Null => panic!("write NULL into the SQL text: a bound NULL needs a type"),
+            }
+        })
+        .collect()
+}
+
+fn try_exec(conn: &mut impl GenericClient, sql: &str, params: &[Val]) -> Result<u64, String> {
+    let params = typed(params);
+    let params: Vec<_> = params.iter().map(|(v, t)| (&**v, t.clone())).collect();
+    conn.execute_typed(&numbered(sql), &params).map_err(|e| e.to_string())
+}
+
+fn try_query(conn: &mut impl GenericClient, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+    let params = typed(params);
+    let params: Vec<_> = params.iter().map(|(v, t)| (&**v, t.clone())).collect();
+    let rows = conn.query_typed(&numbered(sql), &params).map_err(|e| e.to_string())?;
+    rows.iter().map(|row| (0..row.len()).map(|i| val(row, i)).collect()).collect()
+}
+
+/// Column `i` of `row`, by its PostgreSQL type.
+fn val(row: &Row, i: usize) -> Result<Val, String> {
+    fn get<'a, T: postgres::types::FromSql<'a>>(
+        row: &'a Row,
+        i: usize,
+        f: impl FnOnce(T) -> Val,
+    ) -> Result<Val, String> {
+        let value: Option<T> = row.try_get(i).map_err(|e| e.to_string())?;
+        Ok(value.map_or(Val::Null, f))
+    }
+    let ty = row.columns()[i].type_();
+    if *ty == Type::INT2 {
+        get(row, i, |v: i16| Val::Int(v.into()))
+    } else if *ty == Type::INT4 {
+        get(row, i, |v: i32| Val::Int(v.into()))
+    } else if *ty == Type::INT8 {
+        get(row, i, Val::Int)
+    } else if *ty == Type::FLOAT8 {
+        get(row, i, Val::Real)
+    } else if *ty == Type::BOOL {
+        get(row, i, Val::Bool)
+    } else if *ty == Type::TEXT || *ty == Type::VARCHAR || *ty == Type::NAME {
+        get(row, i, Val::Text)
+    } else if *ty == Type::BYTEA {
+        get(row, i, Val::Blob)
+    } else {
+        Err(format!("column {i} has the type {ty}, which the suite does not read"))
+    }
+}
+
+/// Implements [`Session`] for a client or transaction type; `$raw` reaches the
+/// driver's own type for raw SQL.
+macro_rules! session {
+    ($ty:ty, |$this:ident| $raw:expr) => {
+        impl Session for $ty {
+            type Backend = Backend;
+
+            fn ex(&mut self) -> impl Executor<Backend = Backend> + '_ {
+                self
+            }
+
+            fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
+                let $this = self;
+                try_exec($raw, sql, params)
+            }
+
+            fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+                let $this = self;
+                try_query($raw, sql, params)
+            }
+        }
+    };
+}
+
+session!(Client, |c| c);
+session!(Transaction<'_>, |t| t);
+session!(CachingClient, |c| &mut **c);
+session!(CachingTransaction<'_>, |t| &mut **t);
