@@ -262,8 +262,8 @@ impl<T: Versioned> Ops for T {}
 /// Name it in the bounds of code that is generic over executors:
 ///
 /// ```
-/// use versioned::backend::{Bind, Executor};
-/// use versioned::{Error, Versioned};
+/// use versioned_core::backend::{Bind, Executor};
+/// use versioned_core::{Error, Versioned};
 ///
 /// /// Saves on whatever executor it is given.
 /// fn rename<T, E>(entity: &mut T, exec: E) -> Result<(), Error>
