@@ -60,7 +60,7 @@ pub trait Backend: Sized + 'static {
 /// `rusqlite::types::ToSql`); implement the driver's trait for your own types.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be bound as a parameter on this backend",
-    label = "this field's type",
+    label = "an entity field of type `{Self}` cannot be bound here",
     note = "implement the driver's own `ToSql` (rusqlite, postgres) or `Into<mysql::Value>` for it, or mark the field #[versioned(skip)]"
 )]
 pub trait Encode<B: Backend> {
@@ -74,7 +74,7 @@ pub trait Encode<B: Backend> {
 /// `rusqlite::types::FromSql`); implement the driver's trait for your own types.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read from a column on this backend",
-    label = "this field's type",
+    label = "an entity field of type `{Self}` cannot be read here",
     note = "implement the driver's own `FromSql` (rusqlite, postgres) or `FromValue` (mysql) for it, or mark the field #[versioned(skip)]"
 )]
 pub trait Decode<B: Backend>: Sized {
