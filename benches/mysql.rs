@@ -21,7 +21,6 @@
 //! 60 s), `BENCH_BATCH` the calls per side and round (default 100). When the server
 //! does not answer, the bench says why and exits successfully.
 
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use mysql::prelude::Queryable;
@@ -30,35 +29,15 @@ use versioned::Versioned;
 
 mod common;
 
-use common::{Batch, BoxResult, Report, Side, env_usize, measure, side_by_side};
+use common::{Batch, BoxResult, ROWS, Report, Side, each_id, each_user, measure, side_by_side, window};
 
-/// Rows in the table the timed calls read and write.
-const ROWS: usize = 4000;
 const DEFAULT_ROUNDS: usize = 2000;
 const DEFAULT_BATCH: usize = 100;
 const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";
 /// The bar the project holds: ours / hand-written at most this for `save` and `get`.
 const RATIO_BAR: f64 = 1.05;
 
-#[derive(versioned::Versioned, Debug, Clone, PartialEq)]
-#[versioned(table = "bench_users")]
-struct User {
-    #[id]
-    id: i64,
-    name: String,
-    email: Option<String>,
-    score: i64,
-    #[version]
-    version: i64,
-}
-
-impl User {
-    /// The values row `id` starts with; every third row has no email.
-    fn sample(id: i64) -> User {
-        let email = (id % 3 != 0).then(|| format!("user{id}@example.com"));
-        User { id, name: format!("user {id}"), email, score: id * 10, version: 0 }
-    }
-}
+common::user_entity!("bench_users");
 
 /// The same operations written by hand against `mysql`, as an application would
 /// without the library: statements prepared once, then executed.
@@ -164,7 +143,7 @@ impl Bench {
             conn.query_drop(statement)?;
         }
         let hand = hand::Hand::prepare(&mut conn)?;
-        let mut users: Vec<User> = (1..=ROWS as i64).map(User::sample).collect();
+        let mut users = User::table();
         conn.query_drop("BEGIN")?;
         for u in &mut users {
             hand.insert(&mut conn, u)?;
@@ -174,14 +153,8 @@ impl Bench {
         Ok(Bench { conn, hand, users, batch })
     }
 
-    /// The first row index of round `round`'s batch: the window moves through the
-    /// table from round to round, and both sides of a round use the same rows.
-    fn window(&self, round: usize) -> usize {
-        (round % (ROWS / self.batch)) * self.batch
-    }
-
     fn run(&mut self, op: Op, side: Side, round: usize) -> BoxResult<Batch> {
-        let start = self.window(round);
+        let start = window(round, self.batch);
         let users = &mut self.users[start..start + self.batch];
         let ids = start as i64 + 1..(start + self.batch) as i64 + 1;
         let (conn, hand) = (&mut self.conn, &self.hand);
@@ -203,69 +176,29 @@ impl Bench {
     }
 }
 
-/// Changes every user's score and saves it with `save`.
-fn each_user(users: &mut [User], mut save: impl FnMut(&mut User) -> BoxResult<()>) -> BoxResult<()> {
-    for u in users {
-        u.score += 1;
-        black_box(save(u))?;
-    }
-    Ok(())
-}
-
-/// Reads every row of `ids` with `get`.
-fn each_id(ids: std::ops::Range<i64>, mut get: impl FnMut(i64) -> BoxResult<User>) -> BoxResult<()> {
-    for id in ids {
-        black_box(get(black_box(id))?);
-    }
-    Ok(())
-}
-
 /// Checks, before timing, that both sides run the same statements and leave the same
 /// rows and entities behind.
 fn check_same_work(bench: &mut Bench) -> BoxResult<()> {
-    let sql = User::statements(versioned::__private::Dialect::Mysql);
-    for (name, ours, hand) in [("update", &sql.update, hand::UPDATE), ("select", &sql.select, hand::SELECT)] {
-        if ours.as_str() == hand {
-            println!("same {name} text on both sides: {hand}");
-        } else {
-            println!("DIFFERENT {name} text:\n  ours: {ours}\n  hand: {hand}");
-        }
-    }
-
+    common::compare_statements(versioned::__private::Dialect::Mysql, &[hand::UPDATE, hand::SELECT]);
     let Bench { conn, hand, users, .. } = bench;
     // Row 3 has no email, row 4 has one.
     for u in &mut users[2..4] {
-        let before = u.version;
-        u.score += 1;
-        u.save(&mut *conn)?;
-        assert_eq!(u.version, before + 1, "our save bumps the version by one");
-        assert_eq!(&hand.get(conn, u.id)?, u, "our save stores the entity");
-        u.score += 1;
-        hand.save(conn, u)?;
-        assert_eq!(u.version, before + 2, "a hand-written save bumps the version by one");
-        assert_eq!(&User::get(&mut *conn, u.id)?, u, "get reads what the hand-written save stored");
-        assert_eq!(User::get(&mut *conn, u.id)?, hand.get(conn, u.id)?, "get reads the same row on both sides");
-
-        let mut ours_stale = User { version: before, ..u.clone() };
-        let mut hand_stale = ours_stale.clone();
-        assert!(ours_stale.save(&mut *conn).is_err_and(|e| e.is_conflict()), "a stale save is a conflict");
-        assert!(hand.save(conn, &mut hand_stale).is_err(), "a stale save is refused");
-        assert_eq!(ours_stale, hand_stale, "a refused save leaves the entity as it was");
-        assert_eq!(&hand.get(conn, u.id)?, u, "a refused save leaves the row as it was");
+        common::check_row(
+            conn,
+            u,
+            |conn, u| u.save(conn),
+            |conn, id| User::get(conn, id),
+            |conn, u| hand.save(conn, u),
+            |conn, id| hand.get(conn, id),
+        )?;
     }
     Ok(())
 }
 
 fn main() -> BoxResult<()> {
-    let rounds = env_usize("BENCH_ROUNDS", DEFAULT_ROUNDS)?.max(1);
-    let batch = env_usize("BENCH_BATCH", DEFAULT_BATCH)?.clamp(1, ROWS);
-    let url = std::env::var("VERSIONED_MYSQL_URL").unwrap_or_else(|_| DEFAULT_URL.to_string());
-    let conn = match connect(&url) {
-        Ok(conn) => conn,
-        Err(e) => {
-            println!("skipped: cannot connect to MySQL at {url}: {e}");
-            return Ok(());
-        }
+    let (rounds, batch) = common::rounds_and_batch(DEFAULT_ROUNDS, DEFAULT_BATCH)?;
+    let Some(conn) = common::connect_or_skip("MySQL", "VERSIONED_MYSQL_URL", DEFAULT_URL, connect) else {
+        return Ok(());
     };
     let started = Instant::now();
     let mut bench = Bench::new(conn, batch)?;

@@ -24,7 +24,6 @@
 //! `BENCH_BATCH` the calls per side and round (default 100). When the server does not
 //! answer, the bench says why and exits successfully.
 
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use postgres::{Client, Config, NoTls};
@@ -33,10 +32,8 @@ use versioned::backend::postgres::CachingClient;
 
 mod common;
 
-use common::{Batch, BoxResult, Report, Side, env_usize, measure, side_by_side};
+use common::{Batch, BoxResult, ROWS, Report, Side, each_id, each_user, measure, side_by_side, window};
 
-/// Rows in the table the timed calls read and write.
-const ROWS: usize = 4000;
 const DEFAULT_ROUNDS: usize = 800;
 const DEFAULT_BATCH: usize = 100;
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -45,25 +42,7 @@ const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const CLIENT_BAR: f64 = 1.30;
 const CACHING_BAR: f64 = 1.05;
 
-#[derive(versioned::Versioned, Debug, Clone, PartialEq)]
-#[versioned(table = "bench_users")]
-struct User {
-    #[id]
-    id: i64,
-    name: String,
-    email: Option<String>,
-    score: i64,
-    #[version]
-    version: i64,
-}
-
-impl User {
-    /// The values row `id` starts with; every third row has no email.
-    fn sample(id: i64) -> User {
-        let email = (id % 3 != 0).then(|| format!("user{id}@example.com"));
-        User { id, name: format!("user {id}"), email, score: id * 10, version: 0 }
-    }
-}
+common::user_entity!("bench_users");
 
 /// The same operations written by hand against `postgres`, as an application would
 /// without the library: statements prepared once, then bound and executed.
@@ -195,7 +174,7 @@ impl Bench {
             )",
         )?;
         let hand = hand::Hand::prepare(&mut client)?;
-        let mut users: Vec<User> = (1..=ROWS as i64).map(User::sample).collect();
+        let mut users = User::table();
         let mut tx = client.transaction()?;
         for u in &mut users {
             hand.insert(&mut tx, u)?;
@@ -205,14 +184,8 @@ impl Bench {
         Ok(Bench { db: CachingClient::new(client), hand, users, batch })
     }
 
-    /// The first row index of round `round`'s batch: the window moves through the
-    /// table from round to round, and both sides of a round use the same rows.
-    fn window(&self, round: usize) -> usize {
-        (round % (ROWS / self.batch)) * self.batch
-    }
-
     fn run(&mut self, op: Op, side: Side, round: usize) -> BoxResult<Batch> {
-        let start = self.window(round);
+        let start = window(round, self.batch);
         let users = &mut self.users[start..start + self.batch];
         let ids = start as i64 + 1..(start + self.batch) as i64 + 1;
         let (db, hand) = (&mut self.db, &self.hand);
@@ -229,79 +202,29 @@ impl Bench {
     }
 }
 
-/// Changes every user's score and saves it with `save`.
-fn each_user(users: &mut [User], mut save: impl FnMut(&mut User) -> BoxResult<()>) -> BoxResult<()> {
-    for u in users {
-        u.score += 1;
-        black_box(save(u))?;
-    }
-    Ok(())
-}
-
-/// Reads every row of `ids` with `get`.
-fn each_id(ids: std::ops::Range<i64>, mut get: impl FnMut(i64) -> BoxResult<User>) -> BoxResult<()> {
-    for id in ids {
-        black_box(get(black_box(id))?);
-    }
-    Ok(())
-}
-
 /// Checks, before timing, that both sides run the same statements and leave the same
 /// rows and entities behind, through either executor.
 fn check_same_work(bench: &mut Bench) -> BoxResult<()> {
-    let sql = User::statements(versioned::__private::Dialect::Postgres);
-    for (name, ours, hand) in [("update", &sql.update, hand::UPDATE), ("select", &sql.select, hand::SELECT)] {
-        if ours.as_str() == hand {
-            println!("same {name} text on both sides: {hand}");
-        } else {
-            println!("DIFFERENT {name} text:\n  ours: {ours}\n  hand: {hand}");
-        }
-    }
-
+    common::compare_statements(versioned::__private::Dialect::Postgres, &[hand::UPDATE, hand::SELECT]);
     let Bench { db, hand, users, .. } = bench;
     // Row 3 has no email, row 4 has one.
     for (caching, i) in [(false, 2), (false, 3), (true, 2), (true, 3)] {
-        let u = &mut users[i];
-        let ours = |db: &mut CachingClient, u: &mut User| if caching { u.save(db) } else { u.save(&mut **db) };
-        let get = |db: &mut CachingClient, id| if caching { User::get(db, id) } else { User::get(&mut **db, id) };
-
-        let before = u.version;
-        u.score += 1;
-        ours(db, u)?;
-        assert_eq!(u.version, before + 1, "our save bumps the version by one");
-        assert_eq!(&hand.get(db, u.id)?, u, "our save stores the entity");
-        u.score += 1;
-        hand.save(db, u)?;
-        assert_eq!(u.version, before + 2, "a hand-written save bumps the version by one");
-        assert_eq!(&get(db, u.id)?, u, "get reads what the hand-written save stored");
-        assert_eq!(get(db, u.id)?, hand.get(db, u.id)?, "get reads the same row on both sides");
-
-        let mut ours_stale = User { version: before, ..u.clone() };
-        let mut hand_stale = ours_stale.clone();
-        assert!(ours(db, &mut ours_stale).is_err_and(|e| e.is_conflict()), "a stale save is a conflict");
-        assert!(hand.save(db, &mut hand_stale).is_err(), "a stale save is refused");
-        assert_eq!(ours_stale, hand_stale, "a refused save leaves the entity as it was");
-        assert_eq!(&hand.get(db, u.id)?, u, "a refused save leaves the row as it was");
+        common::check_row(
+            db,
+            &mut users[i],
+            |db, u| if caching { u.save(db) } else { u.save(&mut **db) },
+            |db, id| if caching { User::get(db, id) } else { User::get(&mut **db, id) },
+            |db, u| hand.save(db, u),
+            |db, id| hand.get(db, id),
+        )?;
     }
     Ok(())
 }
 
 fn main() -> BoxResult<()> {
-    let rounds = env_usize("BENCH_ROUNDS", DEFAULT_ROUNDS)?.max(1);
-    let batch = env_usize("BENCH_BATCH", DEFAULT_BATCH)?.clamp(1, ROWS);
-    let url = std::env::var("VERSIONED_PG_URL").unwrap_or_else(|_| DEFAULT_URL.to_string());
-    let client = match connect(&url) {
-        Ok(client) => client,
-        Err(e) => {
-            let mut why = e.to_string();
-            let mut source = e.source();
-            while let Some(cause) = source {
-                why = format!("{why}: {cause}");
-                source = cause.source();
-            }
-            println!("skipped: cannot connect to PostgreSQL at {url}: {why}");
-            return Ok(());
-        }
+    let (rounds, batch) = common::rounds_and_batch(DEFAULT_ROUNDS, DEFAULT_BATCH)?;
+    let Some(client) = common::connect_or_skip("PostgreSQL", "VERSIONED_PG_URL", DEFAULT_URL, connect) else {
+        return Ok(());
     };
     let started = Instant::now();
     let mut bench = Bench::new(client, batch)?;

@@ -18,34 +18,14 @@ use versioned::Versioned;
 
 mod common;
 
-use common::{Batch, BoxResult, Report, Side, env_usize, measure, side_by_side};
+use common::{Batch, BoxResult, ROWS, Report, Side, each_id, each_user, measure, side_by_side, window};
 
-/// Rows in the table the timed calls read and write.
-const ROWS: usize = 4000;
 const DEFAULT_ROUNDS: usize = 3000;
 const DEFAULT_BATCH: usize = 2000;
 /// The bars the project holds: ours / hand-written at most this for `save` and `get`.
 const RATIO_BAR: f64 = 1.10;
 
-#[derive(versioned::Versioned, Debug, PartialEq)]
-#[versioned(table = "users")]
-struct User {
-    #[id]
-    id: i64,
-    name: String,
-    email: Option<String>,
-    score: i64,
-    #[version]
-    version: i64,
-}
-
-impl User {
-    /// The values row `id` starts with; every third row has no email.
-    fn sample(id: i64) -> User {
-        let email = (id % 3 != 0).then(|| format!("user{id}@example.com"));
-        User { id, name: format!("user {id}"), email, score: id * 10, version: 0 }
-    }
-}
+common::user_entity!("users");
 
 /// The same operations written by hand against rusqlite, as an application would
 /// without the library.
@@ -130,7 +110,7 @@ impl Bench {
                 version INTEGER NOT NULL
             )",
         )?;
-        let mut users: Vec<User> = (1..=ROWS as i64).map(User::sample).collect();
+        let mut users = User::table();
         conn.execute_batch("BEGIN")?;
         for u in &mut users {
             hand::insert(&conn, u)?;
@@ -139,123 +119,58 @@ impl Bench {
         Ok(Bench { conn, users, batch })
     }
 
-    /// The first row index of round `round`'s batch: the window moves through the
-    /// table from round to round, and both sides of a round use the same rows.
-    fn window(&self, round: usize) -> usize {
-        (round % (ROWS / self.batch)) * self.batch
-    }
-
     fn run(&mut self, op: Op, side: Side, round: usize) -> BoxResult<Batch> {
-        let start = self.window(round);
+        let start = window(round, self.batch);
+        let users = &mut self.users[start..start + self.batch];
+        let ids = start as i64 + 1..(start + self.batch) as i64 + 1;
+        let conn = &self.conn;
         match op {
-            Op::Save => save_batch(&self.conn, &mut self.users[start..start + self.batch], side),
-            Op::Get => get_batch(&self.conn, start as i64 + 1..start as i64 + 1 + self.batch as i64, side),
+            Op::Save => measure(|| match side {
+                Side::Ours => each_user(users, |u| Ok(u.save(conn)?)),
+                Side::Hand => each_user(users, |u| Ok(hand::save(conn, u)?)),
+            }),
+            Op::Get => measure(|| match side {
+                Side::Ours => each_id(ids, |id| Ok(User::get(conn, id)?)),
+                Side::Hand => each_id(ids, |id| Ok(hand::get(conn, id)?)),
+            }),
             Op::Insert => {
                 let mut fresh: Vec<User> = (0..self.batch).map(|i| User::sample((ROWS + 1 + i) as i64)).collect();
-                let batch = insert_batch(&self.conn, &mut fresh, side)?;
+                let batch = measure(|| -> BoxResult<()> {
+                    match side {
+                        Side::Ours => fresh.iter_mut().try_for_each(|u| black_box(u.insert(conn)))?,
+                        Side::Hand => fresh.iter_mut().try_for_each(|u| black_box(hand::insert(conn, u)))?,
+                    }
+                    Ok(())
+                })?;
                 // Back to ROWS rows, outside the timed section, so both sides insert
                 // the same keys into the same table.
-                self.conn.execute("DELETE FROM users WHERE id > ?", [ROWS as i64])?;
+                conn.execute("DELETE FROM users WHERE id > ?", [ROWS as i64])?;
                 Ok(batch)
             }
         }
     }
 }
 
-fn save_batch(conn: &Connection, users: &mut [User], side: Side) -> BoxResult<Batch> {
-    measure(|| -> BoxResult<()> {
-        match side {
-            Side::Ours => {
-                for u in users.iter_mut() {
-                    u.score += 1;
-                    black_box(u.save(conn))?;
-                }
-            }
-            Side::Hand => {
-                for u in users.iter_mut() {
-                    u.score += 1;
-                    black_box(hand::save(conn, u))?;
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
-fn get_batch(conn: &Connection, ids: std::ops::Range<i64>, side: Side) -> BoxResult<Batch> {
-    measure(|| -> BoxResult<()> {
-        match side {
-            Side::Ours => {
-                for id in ids {
-                    black_box(User::get(conn, black_box(id))?);
-                }
-            }
-            Side::Hand => {
-                for id in ids {
-                    black_box(hand::get(conn, black_box(id))?);
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
-fn insert_batch(conn: &Connection, fresh: &mut [User], side: Side) -> BoxResult<Batch> {
-    measure(|| -> BoxResult<()> {
-        match side {
-            Side::Ours => {
-                for u in fresh.iter_mut() {
-                    black_box(u.insert(conn))?;
-                }
-            }
-            Side::Hand => {
-                for u in fresh.iter_mut() {
-                    black_box(hand::insert(conn, u))?;
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
 /// Checks, before timing, that both sides run the same statements and leave the same
 /// rows and entities behind.
 fn check_same_work(bench: &mut Bench) -> BoxResult<()> {
-    let sql = User::statements(versioned::__private::Dialect::Sqlite);
-    for (name, ours, hand) in [
-        ("update", &sql.update, hand::UPDATE),
-        ("select", &sql.select, hand::SELECT),
-        ("insert", &sql.insert, hand::INSERT),
-    ] {
-        if ours.as_str() == hand {
-            println!("same {name} text on both sides: {hand}");
-        } else {
-            println!("DIFFERENT {name} text:\n  ours: {ours}\n  hand: {hand}");
-        }
+    common::compare_statements(versioned::__private::Dialect::Sqlite, &[hand::UPDATE, hand::SELECT, hand::INSERT]);
+    // Row 3 has no email, row 4 has one.
+    for u in &mut bench.users[2..4] {
+        common::check_row(
+            &mut bench.conn,
+            u,
+            |conn, u| u.save(&*conn),
+            |conn, id| User::get(&*conn, id),
+            |conn, u| Ok(hand::save(conn, u)?),
+            |conn, id| Ok(hand::get(conn, id)?),
+        )?;
     }
-
-    let conn = &bench.conn;
-    let [a, b] = &mut bench.users[..2] else { unreachable!("the table has {ROWS} rows") };
-    let before = (a.version, b.version);
-    a.save(conn)?;
-    hand::save(conn, b)?;
-    assert_eq!((a.version, b.version), (before.0 + 1, before.1 + 1), "save bumps the version by one");
-    for id in [a.id, b.id] {
-        assert_eq!(User::get(conn, id)?, hand::get(conn, id)?, "get reads the same row");
-    }
-
-    let stale = a.version - 1;
-    let mut ours_stale = User { version: stale, ..User::sample(a.id) };
-    let mut hand_stale = User { version: stale, ..User::sample(a.id) };
-    assert!(ours_stale.save(conn).is_err_and(|e| e.is_conflict()), "a stale save is a conflict");
-    assert!(hand::save(conn, &mut hand_stale).is_err(), "a stale save is refused");
-    assert_eq!(ours_stale, hand_stale, "a refused save leaves the entity as it was");
     Ok(())
 }
 
 fn main() -> BoxResult<()> {
-    let rounds = env_usize("BENCH_ROUNDS", DEFAULT_ROUNDS)?.max(1);
-    let batch = env_usize("BENCH_BATCH", DEFAULT_BATCH)?.clamp(1, ROWS);
+    let (rounds, batch) = common::rounds_and_batch(DEFAULT_ROUNDS, DEFAULT_BATCH)?;
     let started = Instant::now();
     let mut bench = Bench::new(batch)?;
     check_same_work(&mut bench)?;

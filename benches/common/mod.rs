@@ -1,5 +1,6 @@
 //! What the side-by-side benches share: a counting allocator, the interleaved round
-//! loop, the statistics of per-round ratios and the table they print.
+//! loop, the statistics of per-round ratios and the table they print, and (in
+//! [`user`]) the entity they work on with the loops and checks around it.
 //!
 //! Each round runs a batch of calls through the library and the same batch written by
 //! hand, alternating which side goes first, and keeps the ratio ours / hand-written.
@@ -9,6 +10,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+mod user;
+
+pub(crate) use user::user_entity;
+pub use user::{ROWS, check_row, compare_statements, each_id, each_user, window};
 
 pub type BoxResult<T> = Result<T, Box<dyn Error>>;
 
@@ -215,9 +221,42 @@ pub fn verdict(pass: bool) -> &'static str {
     if pass { "PASS" } else { "MISS" }
 }
 
-pub fn env_usize(name: &str, default: usize) -> BoxResult<usize> {
+fn env_usize(name: &str, default: usize) -> BoxResult<usize> {
     match std::env::var(name) {
         Ok(v) => Ok(v.parse().map_err(|e| format!("{name}={v}: {e}"))?),
         Err(_) => Ok(default),
+    }
+}
+
+/// The rounds (`BENCH_ROUNDS`, at least one) and the calls per side and round
+/// (`BENCH_BATCH`, from one to [`ROWS`]), each with its default.
+pub fn rounds_and_batch(rounds: usize, batch: usize) -> BoxResult<(usize, usize)> {
+    Ok((env_usize("BENCH_ROUNDS", rounds)?.max(1), env_usize("BENCH_BATCH", batch)?.clamp(1, ROWS)))
+}
+
+/// Connects with `connect` to `name`'s server at the URL in `env` (or `default`);
+/// `None`, after saying why, when it does not answer.
+// The SQLite bench has no server.
+#[allow(dead_code)]
+pub fn connect_or_skip<C>(
+    name: &str,
+    env: &str,
+    default: &str,
+    connect: impl FnOnce(&str) -> BoxResult<C>,
+) -> Option<C> {
+    let url = std::env::var(env).unwrap_or_else(|_| default.to_string());
+    match connect(&url) {
+        Ok(conn) => Some(conn),
+        Err(e) => {
+            // A driver's own message can be generic; its sources say what happened.
+            let mut why = e.to_string();
+            let mut source = e.source();
+            while let Some(cause) = source {
+                why = format!("{why}: {cause}");
+                source = cause.source();
+            }
+            println!("skipped: cannot connect to {name} at {url}: {why}");
+            None
+        }
     }
 }
