@@ -12,10 +12,15 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use mysql::prelude::Queryable;
-use mysql::{Conn, IsolationLevel, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, TxOpts};
-use versioned::{Error, OptimisticLockError, Versioned};
+use mysql::{Conn, IsolationLevel, OptsBuilder, Pool, PoolConstraints, PoolOpts, TxOpts};
+use versioned::{Error, Versioned};
 
-const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";
+#[path = "suite/db/server.rs"]
+mod server;
+mod traps;
+
+use server::{MYSQL, mysql_opts};
+use traps::{Account, conflict, expect_conflict, new_account, row};
 
 const ER_DUP_ENTRY: u16 = 1062;
 const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
@@ -38,17 +43,6 @@ const TABLES: &[&str] = &[
 ];
 
 #[derive(Versioned, Debug, Clone, PartialEq)]
-#[versioned(table = "accounts")]
-struct Account {
-    #[id(auto)]
-    id: i64,
-    owner: String,
-    balance: i64,
-    #[version]
-    version: i64,
-}
-
-#[derive(Versioned, Debug, Clone, PartialEq)]
 #[versioned(table = "notes")]
 struct Note {
     id: i64,
@@ -57,35 +51,16 @@ struct Note {
     version: i64,
 }
 
-fn url() -> String {
-    std::env::var("VERSIONED_MYSQL_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
-
-/// The server's options from the URL, with a bounded connect time.
-fn base_opts() -> Opts {
-    let opts = Opts::from_url(&url()).expect("VERSIONED_MYSQL_URL is a mysql:// URL");
-    OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(Duration::from_secs(5))).into()
-}
-
 /// One test's database; every connection it opens has it as the default database.
 struct Db {
     name: String,
 }
 
 impl Db {
-    /// Creates the database `mytrap_<test>` afresh with [`TABLES`]. `None` (after
-    /// saying why) when no server answers; under `CI=true` that is a failure instead.
+    /// Creates the database `mytrap_<test>` afresh with [`TABLES`]. `None` when no
+    /// server answers (see [`server::Server::connect`]).
     fn open(test: &str) -> Option<Db> {
-        let mut admin = match Conn::new(base_opts()) {
-            Ok(conn) => conn,
-            Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("MySQL at {} does not answer and CI=true: {e}", url())
-            }
-            Err(e) => {
-                eprintln!("skipping mysql_traps {test}: MySQL at {} does not answer: {e}", url());
-                return None;
-            }
-        };
+        let mut admin = MYSQL.connect(|| Conn::new(mysql_opts()))?;
         let name = format!("mytrap_{test}");
         admin.query_drop(format!("DROP DATABASE IF EXISTS `{name}`")).expect("drop the old test database");
         admin.query_drop(format!("CREATE DATABASE `{name}`")).expect("create the test database");
@@ -98,7 +73,7 @@ impl Db {
     }
 
     fn opts(&self) -> OptsBuilder {
-        OptsBuilder::from_opts(base_opts()).db_name(Some(&self.name))
+        mysql_opts().db_name(Some(&self.name))
     }
 
     /// A new connection to the test's database.
@@ -113,27 +88,16 @@ impl Drop for Db {
         if thread::panicking() {
             return;
         }
-        if let Ok(mut admin) = Conn::new(base_opts()) {
+        if let Ok(mut admin) = Conn::new(mysql_opts()) {
             let _ = admin.query_drop("SET SESSION lock_wait_timeout = 5");
             let _ = admin.query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.name));
         }
     }
 }
 
-/// Inserts an account through the library.
-fn new_account(conn: &mut Conn, owner: &str, balance: i64) -> Account {
-    let mut account = Account { id: 0, owner: owner.to_owned(), balance, version: 0 };
-    account.insert(conn).expect("insert an account");
-    account
-}
-
 /// An `accounts` row as stored, `(owner, balance, version)`, read with plain SQL.
 fn account_row(conn: &mut impl Queryable, id: i64) -> Option<(String, i64, i64)> {
     conn.exec_first("SELECT owner, balance, version FROM accounts WHERE id = ?", (id,)).expect("read an accounts row")
-}
-
-fn row(owner: &str, balance: i64, version: i64) -> Option<(String, i64, i64)> {
-    Some((owner.to_owned(), balance, version))
 }
 
 /// The server's error code inside an `Error::Database`, if the server sent one.
@@ -146,18 +110,6 @@ fn server_code(err: &Error) -> Option<u16> {
         },
         other => panic!("expected Error::Database, got {other:?}"),
     }
-}
-
-fn expect_conflict(err: Error) -> OptimisticLockError {
-    assert!(err.is_conflict() && err.is_retryable(), "expected a retryable conflict, got {err:?}");
-    match err {
-        Error::OptimisticLock(e) => e,
-        other => panic!("expected Error::OptimisticLock, got {other:?}"),
-    }
-}
-
-fn conflict(id: i64, expected: i64, actual: Option<i64>) -> OptimisticLockError {
-    OptimisticLockError { entity: "Account", table: "accounts", id: id.to_string(), expected, actual }
 }
 
 /// Inside a REPEATABLE READ transaction a plain SELECT shows the snapshot's

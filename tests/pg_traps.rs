@@ -14,9 +14,14 @@ use std::time::{Duration, Instant};
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel, NoTls};
 use versioned::backend::postgres::CachingClient;
-use versioned::{Error, OptimisticLockError, RetryPolicy, Versioned, retry};
+use versioned::{Error, RetryPolicy, Versioned, retry};
 
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+#[path = "suite/db/server.rs"]
+mod server;
+mod traps;
+
+use server::{POSTGRES, chain, pg_config};
+use traps::{Account, conflict, expect_conflict, new_account, row};
 
 /// The table most tests use: a generated `bigint` key and a `bigint` version.
 const ACCOUNTS: &str = "
@@ -28,28 +33,9 @@ const ACCOUNTS: &str = "
     );
 ";
 
-#[derive(Versioned, Debug, Clone, PartialEq)]
-#[versioned(table = "accounts")]
-struct Account {
-    #[id(auto)]
-    id: i64,
-    owner: String,
-    balance: i64,
-    #[version]
-    version: i64,
-}
-
-fn url() -> String {
-    std::env::var("VERSIONED_PG_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
-
 /// A connection to the server, in no particular schema.
 fn connect() -> Result<Client, postgres::Error> {
-    let mut config: postgres::Config = url().parse()?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(Duration::from_secs(5));
-    }
-    config.connect(NoTls)
+    pg_config().connect(NoTls)
 }
 
 /// One test's schema; every client it opens has it as its `search_path`.
@@ -58,21 +44,10 @@ struct Db {
 }
 
 impl Db {
-    /// Creates the schema `pgtrap_<test>` afresh and runs `ddl` in it. `None` (after
-    /// saying why) when no server answers; under `CI=true` that is a failure instead.
+    /// Creates the schema `pgtrap_<test>` afresh and runs `ddl` in it. `None` when no
+    /// server answers (see [`server::Server::connect`]).
     fn open(test: &str, ddl: &str) -> Option<Db> {
-        let mut admin = match connect() {
-            Ok(client) => client,
-            Err(e) => {
-                // The driver's own message is generic; its source says what happened.
-                let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| format!("{e}: {s}"));
-                if std::env::var("CI").as_deref() == Ok("true") {
-                    panic!("PostgreSQL at {} does not answer and CI=true: {reason}", url());
-                }
-                eprintln!("skipping pg_traps {test}: PostgreSQL at {} does not answer: {reason}", url());
-                return None;
-            }
-        };
+        let mut admin = POSTGRES.connect(connect)?;
         let schema = format!("pgtrap_{test}");
         admin
             .batch_execute(&format!(
@@ -103,23 +78,12 @@ impl Drop for Db {
     }
 }
 
-/// Inserts an account through the library.
-fn new_account(client: &mut Client, owner: &str, balance: i64) -> Account {
-    let mut account = Account { id: 0, owner: owner.to_owned(), balance, version: 0 };
-    account.insert(client).expect("insert an account");
-    account
-}
-
 /// An `accounts` row as stored, `(owner, balance, version)`, read with plain SQL.
 fn account_row(client: &mut Client, id: i64) -> Option<(String, i64, i64)> {
     client
         .query_opt("SELECT owner, balance, version FROM accounts WHERE id = $1", &[&id])
         .expect("read an accounts row")
         .map(|r| (r.get(0), r.get(1), r.get(2)))
-}
-
-fn row(owner: &str, balance: i64, version: i64) -> Option<(String, i64, i64)> {
-    Some((owner.to_owned(), balance, version))
 }
 
 /// The driver's error inside an `Error::Database`.
@@ -138,18 +102,6 @@ fn sqlstate(err: &Error) -> Option<SqlState> {
         Error::Database(e) => e.downcast_ref::<postgres::Error>().and_then(|e| e.code()).cloned(),
         _ => None,
     }
-}
-
-fn expect_conflict(err: Error) -> OptimisticLockError {
-    assert!(err.is_conflict() && err.is_retryable(), "expected a retryable conflict, got {err:?}");
-    match err {
-        Error::OptimisticLock(e) => e,
-        other => panic!("expected Error::OptimisticLock, got {other:?}"),
-    }
-}
-
-fn conflict(id: i64, expected: i64, actual: Option<i64>) -> OptimisticLockError {
-    OptimisticLockError { entity: "Account", table: "accounts", id: id.to_string(), expected, actual }
 }
 
 /// Adds `amount` to an account's balance and saves it, as another writer would.
@@ -367,18 +319,6 @@ fn strict_types_give_typed_errors() {
         .collect();
     let expected = [("counted", 1, 500), ("narrow", 1, 4), ("wide", 1, 4)].map(|(t, i, v)| (t.to_owned(), i, v));
     assert_eq!(rows, expected, "nothing was written");
-}
-
-/// The messages of `err` and of every error in its source chain, joined with `: `.
-fn chain(err: &Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }
 
 /// The text of a database error says what the server said, as it does on the other

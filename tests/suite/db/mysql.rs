@@ -1,54 +1,22 @@
 //! The suite's MySQL and MariaDB: a database per test on the server of
 //! `VERSIONED_MYSQL_URL`, through `mysql::Conn` and `mysql::Transaction`.
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use mysql::consts::ColumnType;
 use mysql::prelude::Queryable;
 use mysql::{
-    AccessMode, Column, Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, PooledConn, Row, Transaction,
+    AccessMode, Column, Conn, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, PooledConn, Row, Transaction,
     TxOpts, Value,
 };
 use versioned::Error;
 use versioned::backend::{Executor, Mysql as Backend};
 
-use crate::server::{chain, place_name, server_down};
+use crate::server::{MYSQL, mysql_opts, place_name};
 use crate::suite::{Db, Session, Val, schema};
-
-const ENV: &str = "VERSIONED_MYSQL_URL";
-const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/test";
-const START: &str = "e.g. `start-stop-daemon --start --background --exec /usr/sbin/mariadbd`, or `bash .ci/run`";
 
 /// MySQL's code for a duplicate key.
 const ER_DUP_ENTRY: u16 = 1062;
 /// The character set of binary strings (BLOB, VARBINARY).
 const BINARY: u16 = 63;
-
-fn url() -> String {
-    std::env::var(ENV).unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
-
-fn opts() -> OptsBuilder {
-    let url = url();
-    let opts = Opts::from_url(&url).unwrap_or_else(|e| panic!("{ENV}={url} is not a MySQL URL: {e}"));
-    OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(Duration::from_secs(5)))
-}
-
-/// A connection to the server; `None` when it does not answer (then remembered, so
-/// the other cases skip at once).
-fn server() -> Option<Conn> {
-    static DOWN: OnceLock<String> = OnceLock::new();
-    let error = match DOWN.get() {
-        Some(error) => error.clone(),
-        None => match Conn::new(opts()) {
-            Ok(conn) => return Some(conn),
-            Err(e) => DOWN.get_or_init(|| chain(&e)).clone(),
-        },
-    };
-    server_down("MySQL", ENV, &url(), START, &error);
-    None
-}
 
 fn quote(ident: &str) -> String {
     format!("`{}`", ident.replace('`', "``"))
@@ -73,7 +41,7 @@ impl Drop for Place {
         if std::thread::panicking() {
             return;
         }
-        if let Ok(mut conn) = Conn::new(opts()) {
+        if let Ok(mut conn) = Conn::new(mysql_opts()) {
             // A lock left by a stray session must not hang the run: give up instead.
             let _ = conn.query_drop("SET SESSION lock_wait_timeout = 5");
             let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS {}", quote(&self.db)));
@@ -84,7 +52,7 @@ impl Drop for Place {
 impl Place {
     /// Creates the test's database, empty with every table.
     fn create(prefix: &str, test: &str) -> Option<Place> {
-        let mut admin = server()?;
+        let mut admin = MYSQL.connect(|| Conn::new(mysql_opts()))?;
         let db = place_name(prefix, test);
         let collation = exact_collation(&mut admin);
         admin.query_drop(format!("DROP DATABASE IF EXISTS {}", quote(&db))).expect("drop the test's database");
@@ -99,7 +67,7 @@ impl Place {
     }
 
     fn opts(&self) -> OptsBuilder {
-        opts().db_name(Some(&self.db))
+        mysql_opts().db_name(Some(&self.db))
     }
 }
 

@@ -2,48 +2,15 @@
 //! through `postgres::Client` ([`Postgres`]) and through the library's
 //! `CachingClient` ([`PgCached`]).
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
+use postgres::{Client, GenericClient, NoTls, Row, Transaction};
 use versioned::Error;
 use versioned::backend::postgres::{CachingClient, CachingTransaction};
 use versioned::backend::{Executor, Postgres as Backend};
 
-use crate::server::{chain, place_name, server_down};
+use crate::server::{POSTGRES, pg_config, place_name};
 use crate::suite::{Db, Session, Val, exec, schema};
-
-const ENV: &str = "VERSIONED_PG_URL";
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-const START: &str = "e.g. `pg_ctlcluster 15 main start`, or `bash .ci/run`";
-
-fn url() -> String {
-    std::env::var(ENV).unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
-
-fn config() -> Config {
-    let url = url();
-    let mut config: Config = url.parse().unwrap_or_else(|e| panic!("{ENV}={url} is not a PostgreSQL URL: {e}"));
-    config.connect_timeout(Duration::from_secs(5));
-    config
-}
-
-/// A connection to the server's database; `None` when it does not answer (then
-/// remembered, so the other cases skip at once).
-fn server() -> Option<Client> {
-    static DOWN: OnceLock<String> = OnceLock::new();
-    let error = match DOWN.get() {
-        Some(error) => error.clone(),
-        None => match config().connect(NoTls) {
-            Ok(client) => return Some(client),
-            Err(e) => DOWN.get_or_init(|| chain(&e)).clone(),
-        },
-    };
-    server_down("PostgreSQL", ENV, &url(), START, &error);
-    None
-}
 
 fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
@@ -64,7 +31,7 @@ pub struct Place {
 
 impl Place {
     fn create(prefix: &str, test: &str) -> Option<(Place, Client)> {
-        let mut client = server()?;
+        let mut client = POSTGRES.connect(|| pg_config().connect(NoTls))?;
         let name = place_name(prefix, test);
         let q = quote(&name);
         let mut ddl = format!("DROP SCHEMA IF EXISTS {q} CASCADE; CREATE SCHEMA {q};");
@@ -79,7 +46,7 @@ impl Place {
     }
 
     fn connect(&self) -> Client {
-        let mut client = config().connect(NoTls).expect("connect to PostgreSQL");
+        let mut client = pg_config().connect(NoTls).expect("connect to PostgreSQL");
         use_schema(&mut client, &self.schema);
         client
     }
@@ -90,7 +57,7 @@ impl Drop for Place {
         if std::thread::panicking() {
             return;
         }
-        if let Ok(mut client) = config().connect(NoTls) {
+        if let Ok(mut client) = pg_config().connect(NoTls) {
             // A lock left by a stray session must not hang the run: give up instead.
             let sql = format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE", quote(&self.schema));
             let _ = client.batch_execute(&sql);
