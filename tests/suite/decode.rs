@@ -5,6 +5,7 @@
 use versioned::backend::Bind;
 use versioned::{Error, Versioned};
 
+use super::keys::Line;
 use super::{Db, Session, count, exec, insert_user, open, scalar};
 use crate::common::User;
 
@@ -27,17 +28,6 @@ pub struct Small {
     value: String,
     #[version]
     version: i16,
-}
-
-#[derive(Versioned, Debug, Clone, PartialEq)]
-pub struct Line {
-    #[id]
-    order_id: i64,
-    #[id]
-    sku: String,
-    quantity: i32,
-    #[version]
-    version: i64,
 }
 
 /// A generated key read into an `i32`.
