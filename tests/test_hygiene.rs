@@ -1,7 +1,7 @@
 //! Hygiene: the derive's output names everything by absolute path, so it compiles
 //! beside items that shadow prelude names, `core` and `std`, and under lints users
 //! commonly deny; and it asks nothing of the struct beyond its fields.
-
+#![cfg(feature = "sqlite")]
 #![deny(warnings)]
 #![deny(clippy::all, clippy::pedantic)]
 #![deny(

@@ -1,5 +1,5 @@
 //! The expansion stays quiet under lints users turn on for their own items.
-
+#![cfg(feature = "sqlite")]
 #![deny(warnings)]
 
 use versioned::Versioned;

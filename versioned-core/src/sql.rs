@@ -217,6 +217,8 @@ impl StatementCache {
 mod tests {
     use super::*;
 
+    // Each dialect's tests use the entities they need; a single-backend build uses one.
+    #[allow(dead_code)]
     const USER: EntityMeta = EntityMeta {
         entity: "User",
         table: "users",
@@ -226,6 +228,7 @@ mod tests {
         auto_key: true,
     };
 
+    #[allow(dead_code)]
     const LINE: EntityMeta = EntityMeta {
         entity: "Line",
         table: "order",
