@@ -53,7 +53,7 @@ common::user_entity!("bench_users");
 /// without the library: statements prepared once, then bound and executed.
 mod hand {
     use postgres::types::Type;
-    use postgres::{Client, GenericClient, Statement};
+    use postgres::{Client, GenericClient, Row, Statement};
 
     use super::User;
     use crate::common::BoxResult;
@@ -62,6 +62,17 @@ mod hand {
     pub const SELECT: &str = r#"SELECT "id", "name", "email", "score", "version" FROM "bench_users" WHERE "id" = $1"#;
     pub const INSERT: &str =
         r#"INSERT INTO "bench_users" ("id", "name", "email", "score", "version") VALUES ($1, $2, $3, $4, $5)"#;
+
+    /// The entity from a row of `SELECT`.
+    fn user_from_row(row: &Row) -> BoxResult<User> {
+        Ok(User {
+            id: row.try_get(0)?,
+            name: row.try_get(1)?,
+            email: row.try_get(2)?,
+            score: row.try_get(3)?,
+            version: row.try_get(4)?,
+        })
+    }
 
     /// The statements, prepared on one connection.
     pub struct Hand {
@@ -93,13 +104,7 @@ mod hand {
 
         pub fn get(&self, client: &mut Client, id: i64) -> BoxResult<User> {
             let row = client.query_opt(&self.select, &[&id])?.ok_or_else(|| format!("bench_users id={id}: no row"))?;
-            Ok(User {
-                id: row.try_get(0)?,
-                name: row.try_get(1)?,
-                email: row.try_get(2)?,
-                score: row.try_get(3)?,
-                version: row.try_get(4)?,
-            })
+            user_from_row(&row)
         }
 
         /// `save` as one typed statement in one round trip, which PostgreSQL parses and
@@ -129,13 +134,7 @@ mod hand {
             let row = client
                 .query_typed_opt(SELECT, &[(&id, Type::INT8)])?
                 .ok_or_else(|| format!("bench_users id={id}: no row"))?;
-            Ok(User {
-                id: row.try_get(0)?,
-                name: row.try_get(1)?,
-                email: row.try_get(2)?,
-                score: row.try_get(3)?,
-                version: row.try_get(4)?,
-            })
+            user_from_row(&row)
         }
 
         pub fn insert(&self, client: &mut impl GenericClient, u: &mut User) -> Result<(), postgres::Error> {
