@@ -143,6 +143,20 @@ fn repeatable_read_conflict_reports_the_committed_version() {
     assert_eq!(account_row(&mut b, id), row("ada", 150, 1));
 }
 
+impl traps::Transaction for mysql::Transaction<'_> {
+    fn save(&mut self, account: &mut Account) -> Result<(), Error> {
+        account.save(self)
+    }
+
+    fn commit(self) {
+        mysql::Transaction::commit(self).unwrap();
+    }
+
+    fn rollback(self) {
+        let _ = mysql::Transaction::rollback(self);
+    }
+}
+
 /// A deadlock (1213) and a lock wait timeout (1205) are retryable; a
 /// duplicate key (1062) is not.
 #[test]
@@ -156,38 +170,8 @@ fn deadlock_and_lock_wait_timeout_are_retryable() {
         // Should the deadlock go undetected, fail rather than hang.
         c.query_drop("SET SESSION innodb_lock_wait_timeout = 30").unwrap();
     }
-    let (mut t1, mut t2) =
-        (c1.start_transaction(TxOpts::default()).unwrap(), c2.start_transaction(TxOpts::default()).unwrap());
-    // Each transaction locks its first row before either reaches for its second.
-    let (mut x1, y1) = (x.clone(), y.clone());
-    let (mut y2, x2) = (y.clone(), x.clone());
-    x1.balance += 1;
-    x1.save(&mut t1).unwrap();
-    y2.balance += 1;
-    y2.save(&mut t2).unwrap();
-
-    let second = |mut tx: mysql::Transaction<'_>, mut entity: Account| {
-        entity.balance += 1;
-        let before = entity.clone();
-        let result = entity.save(&mut tx);
-        match &result {
-            Ok(()) => tx.commit().unwrap(),
-            Err(_) => {
-                assert_eq!(entity, before, "a failed save leaves the entity as it was");
-                let _ = tx.rollback();
-            }
-        }
-        result
-    };
-    let (r1, r2) = thread::scope(|s| {
-        let h1 = s.spawn(|| second(t1, y1));
-        let h2 = s.spawn(|| second(t2, x2));
-        (h1.join().unwrap(), h2.join().unwrap())
-    });
-    let err = match (r1, r2) {
-        (Ok(()), Err(e)) | (Err(e), Ok(())) => e,
-        other => panic!("expected exactly one deadlock victim, got {other:?}"),
-    };
+    let (t1, t2) = (c1.start_transaction(TxOpts::default()).unwrap(), c2.start_transaction(TxOpts::default()).unwrap());
+    let err = traps::deadlock(t1, t2, &x, &y);
     assert_eq!(server_code(&err), Some(ER_LOCK_DEADLOCK), "{err:?}");
     assert!(err.is_retryable() && !err.is_conflict(), "{err:?}");
     // Only the survivor's two writes are stored: each row once more, version 1.

@@ -161,6 +161,20 @@ fn serializable_conflict_is_a_retryable_serialization_failure() {
     serialization_failure_is_retried("serializable", IsolationLevel::Serializable);
 }
 
+impl traps::Transaction for postgres::Transaction<'_> {
+    fn save(&mut self, account: &mut Account) -> Result<(), Error> {
+        account.save(self)
+    }
+
+    fn commit(self) {
+        postgres::Transaction::commit(self).unwrap();
+    }
+
+    fn rollback(self) {
+        let _ = postgres::Transaction::rollback(self);
+    }
+}
+
 /// Two transactions that lock two rows in opposite order deadlock; the victim
 /// gets a retryable 40P01 and the other commits.
 #[test]
@@ -174,38 +188,8 @@ fn deadlock_is_retryable() {
         // Should the deadlock go undetected, fail rather than hang.
         c.batch_execute("SET lock_timeout = '30s'").unwrap();
     }
-    let (mut t1, mut t2) = (c1.transaction().unwrap(), c2.transaction().unwrap());
-    // Each transaction locks its first row before either reaches for its second.
-    let (mut x1, y1) = (x.clone(), y.clone());
-    let (mut y2, x2) = (y.clone(), x.clone());
-    x1.balance += 1;
-    x1.save(&mut t1).unwrap();
-    y2.balance += 1;
-    y2.save(&mut t2).unwrap();
-
-    let second = |mut tx: postgres::Transaction<'_>, mut entity: Account| {
-        entity.balance += 1;
-        let before = entity.clone();
-        let result = entity.save(&mut tx);
-        match &result {
-            Ok(()) => tx.commit().unwrap(),
-            Err(_) => {
-                assert_eq!(entity, before, "a failed save leaves the entity as it was");
-                let _ = tx.rollback();
-            }
-        }
-        result
-    };
-    let (r1, r2) = thread::scope(|s| {
-        let h1 = s.spawn(|| second(t1, y1));
-        let h2 = s.spawn(|| second(t2, x2));
-        (h1.join().unwrap(), h2.join().unwrap())
-    });
-
-    let err = match (r1, r2) {
-        (Ok(()), Err(e)) | (Err(e), Ok(())) => e,
-        other => panic!("expected exactly one deadlock victim, got {other:?}"),
-    };
+    let (t1, t2) = (c1.transaction().unwrap(), c2.transaction().unwrap());
+    let err = traps::deadlock(t1, t2, &x, &y);
     assert_eq!(sqlstate(&err), Some(SqlState::T_R_DEADLOCK_DETECTED), "{err:?}");
     assert!(err.is_retryable() && !err.is_conflict(), "{err:?}");
     // Only the survivor's two writes are stored: each row once more, version 1.

@@ -47,3 +47,50 @@ pub fn expect_conflict(err: Error) -> OptimisticLockError {
 pub fn conflict(id: i64, expected: i64, actual: Option<i64>) -> OptimisticLockError {
     OptimisticLockError { entity: "Account", table: "accounts", id: id.to_string(), expected, actual }
 }
+
+/// A transaction of one of the trap files' drivers, as [`deadlock`] drives it.
+pub trait Transaction: Send {
+    /// Saves `account` through this transaction.
+    fn save(&mut self, account: &mut Account) -> Result<(), Error>;
+    /// Commits, which must succeed.
+    fn commit(self);
+    /// Rolls back; the server may already have done so.
+    fn rollback(self);
+}
+
+/// Two transactions lock two accounts in opposite order: `t1` saves `x` and `t2`
+/// saves `y`, each adding 1 to the balance, then from two threads `t1` reaches for
+/// `y` and `t2` for `x`. Exactly one of them must fail; it rolls back and the other
+/// commits. Returns the victim's error, having checked that the failed save left its
+/// entity as it was.
+pub fn deadlock<T: Transaction>(mut t1: T, mut t2: T, x: &Account, y: &Account) -> Error {
+    let (mut x1, y1) = (x.clone(), y.clone());
+    let (mut y2, x2) = (y.clone(), x.clone());
+    x1.balance += 1;
+    t1.save(&mut x1).unwrap();
+    y2.balance += 1;
+    t2.save(&mut y2).unwrap();
+
+    let second = |mut tx: T, mut entity: Account| {
+        entity.balance += 1;
+        let before = entity.clone();
+        let result = tx.save(&mut entity);
+        match &result {
+            Ok(()) => tx.commit(),
+            Err(_) => {
+                assert_eq!(entity, before, "a failed save leaves the entity as it was");
+                tx.rollback();
+            }
+        }
+        result
+    };
+    let (r1, r2) = std::thread::scope(|s| {
+        let h1 = s.spawn(|| second(t1, y1));
+        let h2 = s.spawn(|| second(t2, x2));
+        (h1.join().unwrap(), h2.join().unwrap())
+    });
+    match (r1, r2) {
+        (Ok(()), Err(e)) | (Err(e), Ok(())) => e,
+        other => panic!("expected exactly one deadlock victim, got {other:?}"),
+    }
+}
