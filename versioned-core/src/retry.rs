@@ -80,8 +80,10 @@ impl RetryPolicy {
         // `RandomState` is seeded afresh per instance: enough randomness to spread
         // competing retries apart, without a dependency.
         let random = RandomState::new().hash_one(failed);
+        // Caps beyond u64 nanoseconds (584 years) are clamped, and so is the range's
+        // end: no arithmetic here can overflow, whatever the policy holds.
         let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(random % (nanos + 1))
+        Duration::from_nanos(random % nanos.saturating_add(1))
     }
 }
 
@@ -135,6 +137,22 @@ mod tests {
             assert!(p.delay(n) <= p.cap(n));
         }
         assert_eq!(RetryPolicy::default().no_delay().delay(3), Duration::ZERO);
+    }
+
+    #[test]
+    fn delays_near_the_largest_duration_do_not_overflow() {
+        let near_max = [Duration::MAX, Duration::MAX - Duration::from_nanos(1), Duration::from_nanos(u64::MAX)];
+        for max in near_max {
+            for base in near_max {
+                let p = RetryPolicy::default().base_delay(base).max_delay(max);
+                for n in [1, 2, 31, 32, 33, 64, u32::MAX] {
+                    assert!(p.delay(n) <= p.cap(n), "{base:?} {max:?} {n}");
+                }
+            }
+        }
+        // The wait is clamped to what a `Duration` of u64 nanoseconds holds.
+        let p = RetryPolicy::default().base_delay(Duration::MAX).max_delay(Duration::MAX);
+        assert!(p.delay(1) <= Duration::from_nanos(u64::MAX));
     }
 
     #[test]
