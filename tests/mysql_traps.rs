@@ -15,6 +15,7 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, IsolationLevel, OptsBuilder, Pool, PoolConstraints, PoolOpts, TxOpts};
 use versioned::{Error, Versioned};
 
+mod common;
 #[path = "suite/db/server.rs"]
 mod server;
 mod traps;

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use versioned::Versioned;
+use versioned::{OptimisticLockError, Versioned};
 
 /// The entity of the design document: a generated key, a renamed column, a skipped
 /// field and an `i64` version.
@@ -57,6 +57,23 @@ pub struct Account {
 impl Account {
     pub fn new(code: &str, balance: i64) -> Account {
         Account { code: code.to_owned(), owner: format!("owner of {code}"), balance, version: 0 }
+    }
+}
+
+/// A conflict's fields, comparable as a whole: `OptimisticLockError` is
+/// `#[non_exhaustive]`, so code outside the library cannot build one to compare with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub entity: &'static str,
+    pub table: &'static str,
+    pub id: String,
+    pub expected: i64,
+    pub actual: Option<i64>,
+}
+
+impl From<&OptimisticLockError> for Conflict {
+    fn from(e: &OptimisticLockError) -> Conflict {
+        Conflict { entity: e.entity, table: e.table, id: e.id.clone(), expected: e.expected, actual: e.actual }
     }
 }
 

@@ -5,7 +5,7 @@ use versioned::backend::Bind;
 use versioned::{Error, OptimisticLockError, Versioned};
 
 use super::{Db, Session, account_row, count, exec, insert_user, open, user_row, write_behind_the_back};
-use crate::common::{Account, User};
+use crate::common::{Account, Conflict, User};
 
 /// Two copies of one stored user: `theirs` has been saved once (version 1, name
 /// "theirs"), `mine` still holds version 0 and carries an unsaved change.
@@ -22,23 +22,23 @@ where
     (mine, theirs)
 }
 
-fn expect_conflict(err: Error) -> OptimisticLockError {
+fn expect_conflict(err: Error) -> Conflict {
     assert!(err.is_conflict(), "expected a conflict, got {err:?}");
     assert!(err.is_retryable(), "a conflict is retryable");
     assert!(matches!((&err, err.as_conflict()), (Error::OptimisticLock(a), Some(b)) if a == b));
     assert!(std::error::Error::source(&err).is_none());
     match err {
-        Error::OptimisticLock(e) => e,
+        Error::OptimisticLock(e) => Conflict::from(&e),
         other => panic!("expected Error::OptimisticLock, got {other:?}"),
     }
 }
 
-fn found(id: i64, expected: i64, actual: i64) -> OptimisticLockError {
-    OptimisticLockError { entity: "User", table: "users", id: id.to_string(), expected, actual: Some(actual) }
+fn found(id: i64, expected: i64, actual: i64) -> Conflict {
+    Conflict { entity: "User", table: "users", id: id.to_string(), expected, actual: Some(actual) }
 }
 
-fn gone(id: i64, expected: i64) -> OptimisticLockError {
-    OptimisticLockError { entity: "User", table: "users", id: id.to_string(), expected, actual: None }
+fn gone(id: i64, expected: i64) -> Conflict {
+    Conflict { entity: "User", table: "users", id: id.to_string(), expected, actual: None }
 }
 
 pub fn stale_save_names_the_row_and_both_versions<D: Db>(test: &str)
@@ -211,10 +211,10 @@ where
     write_behind_the_back(&mut c, users[3].id, "d2");
     write_behind_the_back(&mut c, users[3].id, "d3");
 
-    let errors: Vec<OptimisticLockError> = users
+    let errors: Vec<Conflict> = users
         .iter_mut()
         .filter_map(|u| u.save(c.ex()).err())
-        .map(|e| e.as_conflict().cloned().expect("a conflict"))
+        .map(|e| e.as_conflict().map(Conflict::from).expect("a conflict"))
         .collect();
     assert_eq!(errors, vec![found(users[1].id, 0, 1), found(users[3].id, 0, 2)]);
     assert_eq!(users.iter().map(|u| u.version).collect::<Vec<_>>(), vec![1, 0, 1, 0]);
@@ -237,13 +237,7 @@ where
     assert_eq!(err.to_string(), r#"optimistic lock conflict on accounts id="acc-1": expected version 0, found 1"#);
     assert_eq!(
         expect_conflict(err),
-        OptimisticLockError {
-            entity: "Account",
-            table: "accounts",
-            id: r#""acc-1""#.into(),
-            expected: 0,
-            actual: Some(1)
-        }
+        Conflict { entity: "Account", table: "accounts", id: r#""acc-1""#.into(), expected: 0, actual: Some(1) }
     );
     assert_eq!(mine, before);
     assert_eq!(account_row(&mut c, "acc-1"), Some(("owner of acc-1".into(), 50, 1)));
@@ -264,4 +258,36 @@ where
     let (mut mine, _) = stale_copy(&mut c);
     let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(mine.save(c.ex()).unwrap_err());
     assert!(boxed.to_string().starts_with("optimistic lock conflict on users"));
+}
+
+/// No text of an error's chain is repeated by the error above it, so a report that
+/// prints the whole chain (`anyhow`'s `{:#}`) says each thing once.
+fn assert_each_text_once(err: &Error) {
+    let mut current: &dyn std::error::Error = err;
+    let mut depth = 0;
+    while let Some(source) = current.source() {
+        let (outer, inner) = (current.to_string(), source.to_string());
+        assert!(!inner.is_empty() && !outer.contains(&inner), "{outer:?} repeats its source {inner:?}");
+        current = source;
+        depth += 1;
+    }
+    assert!(depth > 0, "the error has a source: {err:?}");
+}
+
+pub fn each_text_of_an_error_chain_is_printed_once<D: Db>(test: &str)
+where
+    User: Bind<D::Backend>,
+{
+    let Some((_db, mut c)) = open::<D>(test) else { return };
+    let ada = insert_user(&mut c, "ada");
+    let mut twin = User::new("twin", ada.email.as_deref());
+    let err = twin.insert(c.ex()).unwrap_err();
+    assert!(D::is_unique_violation(&err), "{err:?}");
+    assert!(err.to_string().starts_with("database error"), "{err}");
+    assert_each_text_once(&err);
+
+    exec(&mut c, "UPDATE users SET name = NULL WHERE id = ?", &[&ada.id]);
+    let err = User::get(c.ex(), ada.id).unwrap_err();
+    assert_eq!(err.to_string(), format!("cannot decode column name of users id={}", ada.id));
+    assert_each_text_once(&err);
 }

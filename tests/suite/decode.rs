@@ -34,10 +34,10 @@ pub struct Small {
 #[derive(Versioned, Debug, Clone, PartialEq)]
 pub struct SmallKey {
     #[id(auto)]
-    id: i32,
-    name: String,
+    pub id: i32,
+    pub name: String,
     #[version]
-    version: i64,
+    pub version: i64,
 }
 
 /// `(table, column, id)` of a decode error.

@@ -1,9 +1,10 @@
 //! Composite keys: several `#[id]` fields, `Id` a tuple in field order.
 
 use versioned::backend::Bind;
-use versioned::{Error, OptimisticLockError, Versioned};
+use versioned::{Error, Versioned};
 
 use super::{Db, Session, count, exec, open, row, rows};
+use crate::common::Conflict;
 
 #[derive(Versioned, Debug, Clone, PartialEq)]
 pub struct Line {
@@ -74,7 +75,7 @@ where
     let Some((_db, mut c)) = open::<D>(test) else { return };
     three_lines(&mut c);
     let err = Line::get(c.ex(), (9, "Z-9".to_string())).unwrap_err();
-    assert!(matches!(&err, Error::NotFound { table: "lines", id } if id == r#"(9, "Z-9")"#), "got {err:?}");
+    assert!(matches!(&err, Error::NotFound { table: "lines", id, .. } if id == r#"(9, "Z-9")"#), "got {err:?}");
     assert_eq!(err.to_string(), r#"no row in lines with id=(9, "Z-9")"#);
 }
 
@@ -144,14 +145,8 @@ where
     let err = mine.save(c.ex()).unwrap_err();
     assert_eq!(err.to_string(), r#"optimistic lock conflict on lines id=(1, "A-1"): expected version 0, found 1"#);
     assert_eq!(
-        err.as_conflict(),
-        Some(&OptimisticLockError {
-            entity: "Line",
-            table: "lines",
-            id: r#"(1, "A-1")"#.into(),
-            expected: 0,
-            actual: Some(1)
-        })
+        err.as_conflict().map(Conflict::from),
+        Some(Conflict { entity: "Line", table: "lines", id: r#"(1, "A-1")"#.into(), expected: 0, actual: Some(1) })
     );
     assert_eq!(mine, before);
     assert_eq!(line_row::<D>(&mut c, 1, "A-1"), Some((12, 1)));

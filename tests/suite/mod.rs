@@ -17,6 +17,7 @@ pub mod identifiers;
 pub mod keys;
 pub mod ops;
 pub mod retry;
+pub mod rows;
 pub mod transactions;
 pub mod values;
 pub mod wrap;
@@ -84,6 +85,27 @@ pub trait Db: Sized + 'static {
     fn release<'s, 'c: 's>(sp: Self::Sp<'s, 'c>);
     /// Undoes the savepoint's writes and ends it.
     fn rollback_to<'s, 'c: 's>(sp: Self::Sp<'s, 'c>);
+
+    /// A key column definition that generates nothing and has no usable default
+    /// (`BIGINT PRIMARY KEY` without a sequence), as a user used to another database
+    /// may write it for an `#[id(auto)]` key.
+    const UNGENERATED_KEY: &'static str;
+    /// Whether the database refuses an insert that leaves [`Db::UNGENERATED_KEY`]
+    /// without a value (a NOT NULL violation), rather than storing a row.
+    const UNGENERATED_KEY_REFUSED: bool;
+    /// Whether the row an insert stored with a NULL generated key can be found to
+    /// take it back (SQLite, by its rowid).
+    const TAKES_BACK_NULL_KEYS: bool;
+
+    /// Statements that make every UPDATE of `table` match its row yet write nothing,
+    /// as a trigger can. `columns`: every column but the key, for databases whose
+    /// triggers must put each one back.
+    fn ignore_updates(table: &str, columns: &[&str]) -> Vec<String>;
+    /// Statements that make every DELETE of `table` delete nothing; `None` where no
+    /// trigger can skip a delete (MySQL).
+    fn ignore_deletes(table: &str) -> Option<Vec<String>>;
+    /// Statements that make every DELETE of `table` fail, saying `message`.
+    fn refuse_deletes(table: &str, message: &str) -> Vec<String>;
 
     /// Whether the error is the driver's unique or primary key violation.
     fn is_unique_violation(err: &Error) -> bool;
@@ -211,6 +233,13 @@ pub fn schema<D: Db>() -> Vec<String> {
         format!("CREATE TABLE markers (id {big} PRIMARY KEY, version {big} NOT NULL)"),
         format!("CREATE TABLE small_keys (id {key}, name {text} NOT NULL, version {big} NOT NULL)"),
         format!("CREATE TABLE counters (id {big} PRIMARY KEY, value {big} NOT NULL, version {big} NOT NULL)"),
+        // `items` whose key is not unique.
+        format!(
+            "CREATE TABLE loose_keys (id {big} NOT NULL, label {text} NOT NULL, qty {big}, version {int} NOT NULL)"
+        ),
+        // Keys that generate nothing.
+        format!("CREATE TABLE plain_keys (id {}, name {text} NOT NULL, version {big} NOT NULL)", D::UNGENERATED_KEY),
+        format!("CREATE TABLE null_keys (id {big}, name {text} NOT NULL, version {big} NOT NULL)"),
     ]
 }
 
@@ -220,7 +249,7 @@ macro_rules! suite {
     ($db:ty) => {
         $crate::suite::suite!(
             $db;
-            ops, conflicts, keys, decode, identifiers, values, wrap, transactions, retry, concurrency
+            ops, conflicts, keys, decode, identifiers, values, wrap, transactions, retry, rows, concurrency
         );
     };
     ($db:ty; $($group:ident),+ $(,)?) => {
@@ -272,6 +301,7 @@ macro_rules! suite {
             every_conflict_of_a_batch_names_its_own_row,
             a_text_key_is_rendered_with_quotes,
             errors_are_thread_safe_std_errors,
+            each_text_of_an_error_chain_is_printed_once,
         );
     };
     (@keys) => {
@@ -353,6 +383,21 @@ macro_rules! suite {
             does_not_retry_a_decode_error,
             succeeds_on_the_third_attempt,
             application_errors_pass_through_an_outer_result,
+        );
+    };
+    (@rows) => {
+        $crate::suite::suite!(@cases rows:
+            a_save_the_database_skips_is_an_ignored_write_not_a_conflict,
+            an_ignored_write_and_a_conflict_are_told_apart,
+            a_delete_the_database_skips_is_an_ignored_write,
+            retry_gives_up_at_once_on_an_ignored_write,
+            a_save_matching_several_rows_says_how_many,
+            a_touch_and_a_delete_matching_several_rows_say_how_many,
+            a_key_column_that_generates_nothing_stores_nothing,
+            a_null_generated_key_is_an_error_and_taken_back_where_it_can_be,
+            a_generated_key_too_large_is_named_in_the_error,
+            a_take_back_that_deletes_nothing_says_so,
+            a_failed_take_back_keeps_the_decode_error,
         );
     };
     (@concurrency) => {

@@ -289,7 +289,7 @@ where
     let before = ada.clone();
     let err = ada.reload(c.ex()).unwrap_err();
     match &err {
-        Error::NotFound { table, id } => {
+        Error::NotFound { table, id, .. } => {
             assert_eq!(*table, "users");
             assert_eq!(*id, ada.id.to_string());
         }
@@ -343,7 +343,7 @@ where
 {
     let Some((_db, mut c)) = open::<D>(test) else { return };
     let err = User::get(c.ex(), 7).unwrap_err();
-    assert!(matches!(&err, Error::NotFound { table: "users", id } if id == "7"), "got {err:?}");
+    assert!(matches!(&err, Error::NotFound { table: "users", id, .. } if id == "7"), "got {err:?}");
     assert_eq!(err.to_string(), "no row in users with id=7");
     assert!(!err.is_conflict());
     assert!(err.as_conflict().is_none());

@@ -79,7 +79,7 @@ where
     })
     .unwrap_err();
     assert_eq!(calls, 1);
-    assert!(matches!(&err, Error::NotFound { table: "users", id } if id == "404"), "got {err:?}");
+    assert!(matches!(&err, Error::NotFound { table: "users", id, .. } if id == "404"), "got {err:?}");
 }
 
 pub fn does_not_retry_a_constraint_violation<D: Db>(test: &str)

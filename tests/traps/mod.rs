@@ -2,7 +2,9 @@
 //! their tests use, and the values they compare its rows and conflicts with.
 
 use versioned::backend::{Bind, Executor};
-use versioned::{Error, OptimisticLockError, Versioned};
+use versioned::{Error, Versioned};
+
+pub use crate::common::Conflict;
 
 /// The entity of the `accounts` table: a generated `bigint` key and a `bigint`
 /// version.
@@ -34,18 +36,18 @@ pub fn row(owner: &str, balance: i64, version: i64) -> Option<(String, i64, i64)
 }
 
 /// The optimistic lock error inside `err`, which must be a retryable conflict.
-pub fn expect_conflict(err: Error) -> OptimisticLockError {
+pub fn expect_conflict(err: Error) -> Conflict {
     assert!(err.is_conflict() && err.is_retryable(), "expected a retryable conflict, got {err:?}");
     match err {
-        Error::OptimisticLock(e) => e,
+        Error::OptimisticLock(e) => Conflict::from(&e),
         other => panic!("expected Error::OptimisticLock, got {other:?}"),
     }
 }
 
 /// The conflict a write of account `id` at version `expected` reports when the row
 /// holds `actual`.
-pub fn conflict(id: i64, expected: i64, actual: Option<i64>) -> OptimisticLockError {
-    OptimisticLockError { entity: "Account", table: "accounts", id: id.to_string(), expected, actual }
+pub fn conflict(id: i64, expected: i64, actual: Option<i64>) -> Conflict {
+    Conflict { entity: "Account", table: "accounts", id: id.to_string(), expected, actual }
 }
 
 /// A transaction of one of the trap files' drivers, as [`deadlock`] drives it.

@@ -3,7 +3,9 @@
 use std::fmt::Debug;
 
 use crate::backend::{Backend, Decode, Executor};
-use crate::error::{ColumnError, DecodeError, Error, OptimisticLockError};
+use crate::error::{
+    ColumnError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError, TakeBack, chain,
+};
 use crate::sql::{EntityMeta, Statements};
 
 /// An entity whose writes are checked against its version: implemented by
@@ -64,12 +66,7 @@ pub trait Versioned: Sized {
         let zero = Self::Version::ZERO;
         if Self::META.auto_key {
             let key = self.bind_insert(&zero, |p| exec.insert_generated(&sql.insert, p))?;
-            if let Err(e) = self.set_generated_key(&key) {
-                // The key does not fit the field: take the row back, so the failed
-                // insert stores nothing.
-                exec.discard_generated(&sql.delete_generated, &key)?;
-                return Err(decode_error::<Self>(e, "(generated)".into()));
-            }
+            self.store_generated_key(&key, sql, exec)?;
         } else {
             self.bind_insert(&zero, |p| exec.execute(&sql.insert, p))?;
         }
@@ -90,7 +87,7 @@ pub trait Versioned: Sized {
         let sql = statements::<Self, E>();
         let new = self.version_of().next();
         let matched = self.bind_update(&new, |p| exec.execute(&sql.update, p))?;
-        self.finish_write(matched, new, exec)
+        self.finish_write(Operation::Save, matched, new, exec)
     }
 
     /// Stores the next version without writing any other field, if the row still
@@ -103,7 +100,7 @@ pub trait Versioned: Sized {
         let sql = statements::<Self, E>();
         let new = self.version_of().next();
         let matched = self.bind_touch(&new, |p| exec.execute(&sql.touch, p))?;
-        self.finish_write(matched, new, exec)
+        self.finish_write(Operation::Touch, matched, new, exec)
     }
 
     /// Deletes the row, if it still holds the entity's version.
@@ -112,10 +109,8 @@ pub trait Versioned: Sized {
         Self: Bind<E::Backend>,
     {
         let sql = statements::<Self, E>();
-        match self.bind_delete(|p| exec.execute(&sql.delete, p))? {
-            0 => Err(self.conflict(exec)),
-            _ => Ok(()),
-        }
+        let matched = self.bind_delete(|p| exec.execute(&sql.delete, p))?;
+        self.check_matched(Operation::Delete, matched, exec)
     }
 
     /// Checks that the row still holds the entity's version, without writing.
@@ -205,16 +200,100 @@ trait Ops: Versioned {
         })
     }
 
-    /// Ends a version-checked write that matched `matched` rows.
-    fn finish_write<E: Executor>(&mut self, matched: u64, new: Self::Version, exec: E) -> Result<(), Error>
+    /// Ends a version-checked write that matched `matched` rows: on success the
+    /// entity takes the new version.
+    #[inline]
+    fn finish_write<E: Executor>(
+        &mut self,
+        operation: Operation,
+        matched: u64,
+        new: Self::Version,
+        exec: E,
+    ) -> Result<(), Error>
     where
         Self: Bind<E::Backend>,
     {
-        if matched == 0 {
-            return Err(self.conflict(exec));
-        }
+        self.check_matched(operation, matched, exec)?;
         self.set_version(new);
         Ok(())
+    }
+
+    /// A version-checked write succeeded when it matched exactly one row.
+    #[inline]
+    fn check_matched<E: Executor>(&self, operation: Operation, matched: u64, exec: E) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        match matched {
+            1 => Ok(()),
+            0 => Err(self.refused(operation, exec)),
+            rows => Err(Error::KeyNotUnique { operation, table: Self::META.table, id: self.key_debug(), rows }),
+        }
+    }
+
+    /// The error for a write that matched no row, told by the version the row holds
+    /// now: another version or no row is a conflict; the expected version means the
+    /// database skipped the write.
+    #[cold]
+    fn refused<E: Executor>(&self, operation: Operation, mut exec: E) -> Error
+    where
+        Self: Bind<E::Backend>,
+    {
+        let expected = self.version_of().to_i64();
+        match self.current_version(&mut exec) {
+            Ok(Some(version)) if version == expected => {
+                Error::WriteIgnored { operation, table: Self::META.table, id: self.key_debug(), version }
+            }
+            Ok(actual) => self.conflict_with(actual),
+            Err(e) => e,
+        }
+    }
+
+    /// Gives the entity the key an insert generated. When there is none, or it does
+    /// not fit the field, the inserted row is deleted again, so that the failed insert
+    /// stores nothing, and the error says whether that worked.
+    #[inline]
+    fn store_generated_key<E: Executor>(
+        &mut self,
+        key: &<E::Backend as Backend>::GeneratedKey,
+        sql: &Statements,
+        exec: E,
+    ) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        if E::Backend::generated_nothing(key) {
+            return Err(Self::take_back(key, sql, exec, None));
+        }
+        match self.set_generated_key(key) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(Self::take_back(key, sql, exec, Some(e))),
+        }
+    }
+
+    /// Deletes the row an insert stored under the unusable generated `key`; `misfit`
+    /// says why the key did not fit the field, `None` when there is no key.
+    #[cold]
+    fn take_back<E: Executor>(
+        key: &<E::Backend as Backend>::GeneratedKey,
+        sql: &Statements,
+        mut exec: E,
+        misfit: Option<ColumnError>,
+    ) -> Error {
+        let take_back = match exec.discard_generated(sql, key) {
+            Ok(Some(1)) => TakeBack::Done,
+            Ok(Some(rows)) => TakeBack::Removed(rows),
+            Ok(None) => TakeBack::Unreachable,
+            Err(e) => TakeBack::Failed(chain(&e)),
+        };
+        let (table, column) = (Self::META.table, Self::META.columns[Self::META.key[0]]);
+        match misfit {
+            None => Error::NoGeneratedKey(NoGeneratedKeyError::new(table, column, take_back)),
+            Some(e) => {
+                let key = E::Backend::render_generated(key);
+                Error::Decode(DecodeError::generated_key(table, e.column, key, e.source, take_back))
+            }
+        }
     }
 
     /// The row's current version, read once; `None` when there is no row.
@@ -229,17 +308,6 @@ trait Ops: Versioned {
             })
         })?;
         Ok(version.map(VersionNumber::to_i64))
-    }
-
-    /// The error for a write that matched no row, with the version the row holds now.
-    fn conflict<E: Executor>(&self, mut exec: E) -> Error
-    where
-        Self: Bind<E::Backend>,
-    {
-        match self.current_version(&mut exec) {
-            Ok(actual) => self.conflict_with(actual),
-            Err(e) => e,
-        }
     }
 
     fn conflict_with(&self, actual: Option<i64>) -> Error {

@@ -19,7 +19,7 @@ mod sql;
 
 pub use backend::{Backend, Executor};
 pub use entity::{VersionNumber, Versioned};
-pub use error::{DatabaseError, DecodeError, Error, OptimisticLockError};
+pub use error::{DatabaseError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError};
 pub use retry::{RetryPolicy, retry};
 
 /// Items the derive's generated code uses. Not public API.

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use sea_query::{DeleteStatement, Expr, ExprTrait, InsertStatement, Query, SelectStatement, UpdateStatement};
+use sea_query::{DeleteStatement, Expr, ExprTrait, Func, InsertStatement, Query, SelectStatement, UpdateStatement};
 
 /// The SQL dialects, one per backend.
 #[doc(hidden)]
@@ -75,6 +75,11 @@ pub struct Statements {
     /// Binds a key the database generated; deletes its row (entities with a generated
     /// key only, else empty).
     pub delete_generated: String,
+    /// Deletes the row an insert just stored without generating a key: binds
+    /// SQLite's rowid; on MySQL, where the key holds the column's default, binds
+    /// nothing. Empty for entities without a generated key, and on PostgreSQL, where
+    /// nothing finds such a row.
+    pub delete_no_key: String,
     /// Binds the key columns; yields every persisted column in field order.
     pub select: String,
     /// Binds the key columns; yields the version. Reads the row's latest committed
@@ -104,29 +109,44 @@ impl Statements {
     fn build(dialect: Dialect, meta: &EntityMeta) -> Statements {
         match dialect {
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => Statements::render(&sea_query::SqliteQueryBuilder, meta),
+            Dialect::Sqlite => {
+                let q = &sea_query::SqliteQueryBuilder;
+                let mut statements = Statements::render(q, meta);
+                if meta.auto_key {
+                    // The key column itself comes back, so a column that generates
+                    // nothing (`BIGINT PRIMARY KEY` is no rowid alias) is seen as NULL.
+                    statements.insert = returning_key(meta).build_any(q).0;
+                    statements.delete_no_key = delete_where(meta, column_is_slot("rowid")).build_any(q).0;
+                }
+                statements
+            }
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
-                let mut statements = Statements::render(&sea_query::PostgresQueryBuilder, meta);
+                let q = &sea_query::PostgresQueryBuilder;
+                let mut statements = Statements::render(q, meta);
                 // A locking read sees past a REPEATABLE READ snapshot: it reports the
                 // latest committed version, or fails with a retryable serialization
                 // error when the row changed since the snapshot.
                 statements.select_version.push_str(" FOR SHARE");
                 // The generated key comes back in the insert's own round trip.
                 if meta.auto_key {
-                    statements.insert = insert(meta)
-                        .returning_col(meta.columns[meta.key[0]])
-                        .build_any(&sea_query::PostgresQueryBuilder)
-                        .0;
+                    statements.insert = returning_key(meta).build_any(q).0;
                 }
                 statements
             }
             #[cfg(feature = "mysql")]
             Dialect::Mysql => {
-                let mut statements = Statements::render(&sea_query::MysqlQueryBuilder, meta);
+                let q = &sea_query::MysqlQueryBuilder;
+                let mut statements = Statements::render(q, meta);
                 // A locking read sees the latest committed version, where a plain one
                 // inside a REPEATABLE READ transaction would see its snapshot.
                 statements.select_version.push_str(" LOCK IN SHARE MODE");
+                if meta.auto_key {
+                    // Without AUTO_INCREMENT the stored key is the column's default.
+                    let key = Expr::col(meta.columns[meta.key[0]]);
+                    let default = Expr::from(Func::cust("DEFAULT").arg(key.clone()));
+                    statements.delete_no_key = delete_where(meta, ExprTrait::eq(key, default)).build_any(q).0;
+                }
                 statements
             }
             #[allow(unreachable_patterns)]
@@ -142,6 +162,7 @@ impl Statements {
             touch: update(meta, std::iter::empty()).build_any(q).0,
             delete: delete(meta).build_any(q).0,
             delete_generated: if meta.auto_key { delete_key(meta).build_any(q).0 } else { String::new() },
+            delete_no_key: String::new(),
             select: select(meta, meta.columns.iter().copied()).build_any(q).0,
             select_version: select(meta, std::iter::once(meta.version_column())).build_any(q).0,
         }
@@ -153,6 +174,13 @@ fn insert(meta: &EntityMeta) -> InsertStatement {
     let mut q = Query::insert();
     q.into_table(meta.table).columns(columns.iter().copied());
     q.values_panic(columns.iter().map(|_| slot()));
+    q
+}
+
+/// The insert, handing back the generated key.
+fn returning_key(meta: &EntityMeta) -> InsertStatement {
+    let mut q = insert(meta);
+    q.returning_col(meta.columns[meta.key[0]]);
     q
 }
 
@@ -182,6 +210,14 @@ fn delete_key(meta: &EntityMeta) -> DeleteStatement {
     for p in key_predicate(meta) {
         q.and_where(p);
     }
+    q
+}
+
+/// `DELETE FROM table WHERE predicate`.
+#[allow(dead_code)]
+fn delete_where(meta: &EntityMeta, predicate: Expr) -> DeleteStatement {
+    let mut q = Query::delete();
+    q.from_table(meta.table).and_where(predicate);
     q
 }
 
@@ -242,7 +278,10 @@ mod tests {
     #[test]
     fn sqlite_statements_bind_in_documented_order() {
         let s = Statements::build(Dialect::Sqlite, &USER);
-        assert_eq!(s.insert, r#"INSERT INTO "users" ("name", "email_address", "version") VALUES (?, ?, ?)"#);
+        assert_eq!(
+            s.insert,
+            r#"INSERT INTO "users" ("name", "email_address", "version") VALUES (?, ?, ?) RETURNING "id""#
+        );
         assert_eq!(
             s.update,
             r#"UPDATE "users" SET "name" = ?, "email_address" = ?, "version" = ? WHERE "id" = ? AND "version" = ?"#
@@ -250,6 +289,7 @@ mod tests {
         assert_eq!(s.touch, r#"UPDATE "users" SET "version" = ? WHERE "id" = ? AND "version" = ?"#);
         assert_eq!(s.delete, r#"DELETE FROM "users" WHERE "id" = ? AND "version" = ?"#);
         assert_eq!(s.delete_generated, r#"DELETE FROM "users" WHERE "id" = ?"#);
+        assert_eq!(s.delete_no_key, r#"DELETE FROM "users" WHERE "rowid" = ?"#);
         assert_eq!(s.select, r#"SELECT "id", "name", "email_address", "version" FROM "users" WHERE "id" = ?"#);
         assert_eq!(s.select_version, r#"SELECT "version" FROM "users" WHERE "id" = ?"#);
     }
@@ -276,6 +316,7 @@ mod tests {
             r#"UPDATE "users" SET "name" = $1, "email_address" = $2, "version" = $3 WHERE "id" = $4 AND "version" = $5"#
         );
         assert_eq!(s.select_version, r#"SELECT "version" FROM "users" WHERE "id" = $1 FOR SHARE"#);
+        assert_eq!(s.delete_no_key, "");
     }
 
     #[cfg(feature = "mysql")]
@@ -284,6 +325,9 @@ mod tests {
         let s = Statements::build(Dialect::Mysql, &LINE);
         assert_eq!(s.update, "UPDATE `order` SET `select` = ?, `v` = ? WHERE `order` = ? AND `sku` = ? AND `v` = ?");
         assert_eq!(s.select_version, "SELECT `v` FROM `order` WHERE `order` = ? AND `sku` = ? LOCK IN SHARE MODE");
+        assert_eq!(s.delete_no_key, "");
+        let s = Statements::build(Dialect::Mysql, &USER);
+        assert_eq!(s.delete_no_key, "DELETE FROM `users` WHERE `id` = DEFAULT(`id`)");
     }
 
     #[cfg(feature = "sqlite")]

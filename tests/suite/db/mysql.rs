@@ -88,6 +88,10 @@ macro_rules! shared {
         const TEXT_HOLDS_NUL: bool = true;
         const STALE_SNAPSHOT_WRITE_FAILS: bool = false;
         const READ_ONLY_REFUSES_VERIFY: bool = false;
+        // Without AUTO_INCREMENT the key takes its default and LAST_INSERT_ID() is 0.
+        const UNGENERATED_KEY: &'static str = "BIGINT PRIMARY KEY DEFAULT 0";
+        const UNGENERATED_KEY_REFUSED: bool = false;
+        const TAKES_BACK_NULL_KEYS: bool = false;
 
         type Backend = Backend;
         type Tx<'c> = Transaction<'c>;
@@ -127,6 +131,27 @@ macro_rules! shared {
 
         fn rollback_to<'s, 'c: 's>(sp: Savepoint<'s, 'c>) {
             sp.end(&["ROLLBACK TO SAVEPOINT suite", "RELEASE SAVEPOINT suite"]);
+        }
+
+        // A MySQL trigger cannot skip a row; it can put every column back, which
+        // leaves the row matched but unchanged.
+        fn ignore_updates(table: &str, columns: &[&str]) -> Vec<String> {
+            let restore: Vec<String> = columns.iter().map(|c| format!("NEW.{c} = OLD.{c}")).collect();
+            vec![format!(
+                "CREATE TRIGGER {table}_ignore_updates BEFORE UPDATE ON {table} FOR EACH ROW SET {}",
+                restore.join(", ")
+            )]
+        }
+
+        fn ignore_deletes(_table: &str) -> Option<Vec<String>> {
+            None
+        }
+
+        fn refuse_deletes(table: &str, message: &str) -> Vec<String> {
+            vec![format!(
+                "CREATE TRIGGER {table}_refuse_deletes BEFORE DELETE ON {table} FOR EACH ROW \
+                 SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'"
+            )]
         }
 
         fn is_unique_violation(err: &Error) -> bool {

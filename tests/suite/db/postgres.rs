@@ -65,6 +65,15 @@ impl Drop for Place {
     }
 }
 
+/// A `BEFORE` row trigger on `table` that returns NULL, so `event` skips every row.
+fn skip_rows(table: &str, event: &str) -> Vec<String> {
+    let function = format!("{table}_skip_{}", event.to_lowercase());
+    vec![
+        format!("CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$"),
+        format!("CREATE TRIGGER {function} BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"),
+    ]
+}
+
 /// The `Db` items both clients share.
 macro_rules! shared {
     () => {
@@ -82,6 +91,10 @@ macro_rules! shared {
         const TEXT_HOLDS_NUL: bool = false;
         const STALE_SNAPSHOT_WRITE_FAILS: bool = false;
         const READ_ONLY_REFUSES_VERIFY: bool = true;
+        // A primary key is NOT NULL: the insert is refused.
+        const UNGENERATED_KEY: &'static str = "BIGINT PRIMARY KEY";
+        const UNGENERATED_KEY_REFUSED: bool = true;
+        const TAKES_BACK_NULL_KEYS: bool = false;
 
         type Backend = Backend;
         type Sp<'s, 'c>
@@ -104,6 +117,27 @@ macro_rules! shared {
 
         fn rollback_to<'s, 'c: 's>(sp: Transaction<'s>) {
             sp.rollback().expect("roll back to the savepoint");
+        }
+
+        fn ignore_updates(table: &str, _columns: &[&str]) -> Vec<String> {
+            skip_rows(table, "UPDATE")
+        }
+
+        fn ignore_deletes(table: &str) -> Option<Vec<String>> {
+            Some(skip_rows(table, "DELETE"))
+        }
+
+        fn refuse_deletes(table: &str, message: &str) -> Vec<String> {
+            vec![
+                format!(
+                    "CREATE FUNCTION {table}_refuse() RETURNS trigger LANGUAGE plpgsql AS \
+                     $$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+                ),
+                format!(
+                    "CREATE TRIGGER {table}_refuse_deletes BEFORE DELETE ON {table} FOR EACH ROW \
+                     EXECUTE FUNCTION {table}_refuse()"
+                ),
+            ]
         }
 
         fn is_unique_violation(err: &Error) -> bool {

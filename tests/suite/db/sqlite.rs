@@ -34,6 +34,10 @@ impl Db for Sqlite {
     const TEXT_HOLDS_NUL: bool = true;
     const STALE_SNAPSHOT_WRITE_FAILS: bool = true;
     const READ_ONLY_REFUSES_VERIFY: bool = false;
+    // Not a rowid alias: a key only `INTEGER PRIMARY KEY` is, and this one may hold NULL.
+    const UNGENERATED_KEY: &'static str = "BIGINT PRIMARY KEY";
+    const UNGENERATED_KEY_REFUSED: bool = false;
+    const TAKES_BACK_NULL_KEYS: bool = true;
 
     type Backend = Backend;
     type Conn = Connection;
@@ -103,6 +107,22 @@ impl Db for Sqlite {
     fn rollback_to<'s, 'c: 's>(mut sp: Savepoint<'s>) {
         sp.rollback().expect("roll back to the savepoint");
         sp.commit().expect("release the savepoint");
+    }
+
+    fn ignore_updates(table: &str, _columns: &[&str]) -> Vec<String> {
+        vec![format!("CREATE TRIGGER {table}_ignore_updates BEFORE UPDATE ON {table} BEGIN SELECT RAISE(IGNORE); END")]
+    }
+
+    fn ignore_deletes(table: &str) -> Option<Vec<String>> {
+        Some(vec![format!(
+            "CREATE TRIGGER {table}_ignore_deletes BEFORE DELETE ON {table} BEGIN SELECT RAISE(IGNORE); END"
+        )])
+    }
+
+    fn refuse_deletes(table: &str, message: &str) -> Vec<String> {
+        vec![format!(
+            "CREATE TRIGGER {table}_refuse_deletes BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )]
     }
 
     fn is_unique_violation(err: &Error) -> bool {

@@ -7,7 +7,7 @@
 
 pub use crate::entity::Bind;
 use crate::error::{BoxError, Error};
-use crate::sql::Dialect;
+use crate::sql::{Dialect, Statements};
 
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
@@ -52,6 +52,14 @@ pub trait Backend: Sized + 'static {
     /// What the driver reports after an insert that generated the key.
     #[doc(hidden)]
     type GeneratedKey;
+
+    /// Whether the database generated no key (a NULL, or MySQL's 0).
+    #[doc(hidden)]
+    fn generated_nothing(key: &Self::GeneratedKey) -> bool;
+
+    /// A generated key as text, for messages.
+    #[doc(hidden)]
+    fn render_generated(key: &Self::GeneratedKey) -> String;
 }
 
 /// A type the backend `B` can bind as a statement parameter.
@@ -106,10 +114,16 @@ pub trait Executor {
         params: &mut [<Self::Backend as Backend>::Param<'_>],
     ) -> Result<<Self::Backend as Backend>::GeneratedKey, Error>;
 
-    /// Deletes the row an insert just stored under `key`, whose key could not become
-    /// the entity's key field, so that the failed insert leaves nothing behind.
+    /// Deletes the row an insert just stored under `key`, a key that is missing or
+    /// could not become the entity's key field, so that the failed insert leaves
+    /// nothing behind. Returns how many rows the delete removed; `None` when no
+    /// statement can find the row.
     #[doc(hidden)]
-    fn discard_generated(&mut self, sql: &str, key: &<Self::Backend as Backend>::GeneratedKey) -> Result<(), Error>;
+    fn discard_generated(
+        &mut self,
+        sql: &Statements,
+        key: &<Self::Backend as Backend>::GeneratedKey,
+    ) -> Result<Option<u64>, Error>;
 
     /// Runs a query and hands its first row, if any, to `read` (mutably, so a driver
     /// whose rows own their values can move them out rather than copy them).
@@ -139,7 +153,11 @@ impl<E: Executor + ?Sized> Executor for &mut E {
         (**self).insert_generated(sql, params)
     }
 
-    fn discard_generated(&mut self, sql: &str, key: &<Self::Backend as Backend>::GeneratedKey) -> Result<(), Error> {
+    fn discard_generated(
+        &mut self,
+        sql: &Statements,
+        key: &<Self::Backend as Backend>::GeneratedKey,
+    ) -> Result<Option<u64>, Error> {
         (**self).discard_generated(sql, key)
     }
 

@@ -22,7 +22,7 @@ use mysql::{Conn, Params, PooledConn, Row, Transaction, Value};
 
 use super::{Backend, Decode, Encode, Executor};
 use crate::error::{BoxError, DatabaseError, Error};
-use crate::sql::Dialect;
+use crate::sql::{Dialect, Statements};
 
 /// The MySQL and MariaDB backend (cargo feature `mysql`).
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +35,16 @@ impl Backend for Mysql {
     type Row<'r> = Row;
     /// `LAST_INSERT_ID()`.
     type GeneratedKey = u64;
+
+    /// `LAST_INSERT_ID()` is 0 after an insert into a table without `AUTO_INCREMENT`.
+    #[inline]
+    fn generated_nothing(key: &u64) -> bool {
+        *key == 0
+    }
+
+    fn render_generated(key: &u64) -> String {
+        key.to_string()
+    }
 }
 
 impl<T: ToValue> Encode<Mysql> for T {
@@ -59,15 +69,17 @@ impl<T: FromValue> Decode<Mysql> for T {
     }
 }
 
-/// MySQL's codes for a deadlock and a lock wait timeout: the transaction may succeed
-/// when run again.
+/// MySQL's codes for a deadlock, a lock wait timeout and a row changed since the
+/// transaction's snapshot (MariaDB's `innodb_snapshot_isolation`, on by default from
+/// MariaDB 11.6): the transaction may succeed when run again.
 const ER_LOCK_DEADLOCK: u16 = 1213;
 const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+const ER_CHECKREAD: u16 = 1020;
 
 impl From<mysql::Error> for Error {
     fn from(e: mysql::Error) -> Self {
-        let retryable =
-            matches!(&e, mysql::Error::MySqlError(m) if m.code == ER_LOCK_DEADLOCK || m.code == ER_LOCK_WAIT_TIMEOUT);
+        let retryable = matches!(&e, mysql::Error::MySqlError(m)
+            if matches!(m.code, ER_LOCK_DEADLOCK | ER_LOCK_WAIT_TIMEOUT | ER_CHECKREAD));
         Error::Database(DatabaseError::new(e, retryable))
     }
 }
@@ -98,8 +110,12 @@ macro_rules! mysql_executor {
                 Ok($last_id)
             }
 
-            fn discard_generated(&mut self, sql: &str, key: &u64) -> Result<(), Error> {
-                Ok(self.exec_drop(sql, (*key,))?)
+            fn discard_generated(&mut self, sql: &Statements, key: &u64) -> Result<Option<u64>, Error> {
+                match *key {
+                    0 => self.exec_drop(&sql.delete_no_key, ())?,
+                    key => self.exec_drop(&sql.delete_generated, (key,))?,
+                }
+                Ok(Some(self.affected_rows()))
             }
 
             #[inline]

@@ -22,7 +22,7 @@ use postgres::{Client, Row, Statement, Transaction};
 
 use super::{Backend, Decode, Encode, Executor};
 use crate::error::{BoxError, DatabaseError, Error};
-use crate::sql::Dialect;
+use crate::sql::{Dialect, Statements};
 
 /// The PostgreSQL backend (cargo feature `postgres`).
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +38,30 @@ impl Backend for Postgres {
     type Row<'r> = Row;
     /// The row of `INSERT .. RETURNING key`.
     type GeneratedKey = Row;
+
+    #[inline]
+    fn generated_nothing(row: &Row) -> bool {
+        row.try_get::<_, RawValue>(0).is_ok_and(|key| key.bytes.is_none())
+    }
+
+    fn render_generated(row: &Row) -> String {
+        if let Ok(key) = row.try_get::<_, i64>(0) {
+            return key.to_string();
+        }
+        if let Ok(key) = row.try_get::<_, i32>(0) {
+            return key.to_string();
+        }
+        if let Ok(key) = row.try_get::<_, i16>(0) {
+            return key.to_string();
+        }
+        if let Ok(key) = row.try_get::<_, String>(0) {
+            return format!("{key:?}");
+        }
+        match row.try_get::<_, RawValue>(0) {
+            Ok(RawValue { ty, bytes: Some(bytes) }) => format!("a {ty} of {} bytes", bytes.len()),
+            _ => "NULL".to_owned(),
+        }
+    }
 }
 
 /// The built-in types a parameter may map to, most specific first.
@@ -116,13 +140,11 @@ impl From<postgres::Error> for Error {
     fn from(e: postgres::Error) -> Self {
         use postgres::error::SqlState;
         let retryable = matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED);
-        // The driver displays a server error as just "db error"; say what the server said.
-        let message = match (e.as_db_error(), std::error::Error::source(&e)) {
-            (Some(db), _) => format!("{db} (SQLSTATE {})", db.code().code()),
-            (None, Some(cause)) => format!("{e}: {cause}"),
-            (None, None) => e.to_string(),
-        };
-        Error::Database(DatabaseError::with_message(e, retryable, message))
+        // The server's message is in the driver error's source; its code is in no text.
+        match e.code().map(|code| format!("SQLSTATE {}", code.code())) {
+            Some(context) => Error::Database(DatabaseError::with_context(e, retryable, context)),
+            None => Error::Database(DatabaseError::new(e, retryable)),
+        }
     }
 }
 
@@ -293,10 +315,14 @@ macro_rules! postgres_executor {
                     .ok_or_else(|| Error::Database(DatabaseError::new("INSERT .. RETURNING returned no row", false)))
             }
 
-            fn discard_generated(&mut self, sql: &str, row: &Row) -> Result<(), Error> {
+            fn discard_generated(&mut self, sql: &Statements, row: &Row) -> Result<Option<u64>, Error> {
                 let key = row.try_get::<_, RawValue>(0)?;
+                if key.bytes.is_none() {
+                    // A NULL key finds no row.
+                    return Ok(None);
+                }
                 let $this = self;
-                $execute(sql, &mut [(&key as &(dyn ToSql + Sync), key.ty.clone())]).map(drop)
+                $execute(&sql.delete_generated, &mut [(&key as &(dyn ToSql + Sync), key.ty.clone())]).map(Some)
             }
 
             #[inline]

@@ -4,12 +4,12 @@
 //! `&rusqlite::Savepoint`, and the same behind `&mut`. Statements go through the connection's
 //! `prepare_cached`, so each is compiled once per connection.
 
-use rusqlite::types::{FromSql, ToSql, ValueRef};
+use rusqlite::types::{FromSql, ToSql, Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, Row, Savepoint, Transaction};
 
 use super::{Backend, Decode, Encode, Executor};
 use crate::error::{BoxError, DatabaseError, Error};
-use crate::sql::Dialect;
+use crate::sql::{Dialect, Statements};
 
 /// The SQLite backend (cargo feature `sqlite`, on by default).
 #[derive(Debug, Clone, Copy)]
@@ -21,8 +21,23 @@ impl Backend for Sqlite {
     type Param<'a> = &'a dyn ToSql;
     /// rusqlite lends rows by shared reference.
     type Row<'r> = &'r Row<'r>;
-    /// `sqlite3_last_insert_rowid`: the generated key of an `INTEGER PRIMARY KEY`.
-    type GeneratedKey = i64;
+    /// The key column's value, read back with `INSERT .. RETURNING`.
+    type GeneratedKey = Value;
+
+    #[inline]
+    fn generated_nothing(key: &Value) -> bool {
+        *key == Value::Null
+    }
+
+    fn render_generated(key: &Value) -> String {
+        match key {
+            Value::Null => "NULL".to_owned(),
+            Value::Integer(i) => i.to_string(),
+            Value::Real(f) => f.to_string(),
+            Value::Text(t) => format!("{t:?}"),
+            Value::Blob(b) => format!("{b:?}"),
+        }
+    }
 }
 
 impl<T: ToSql> Encode<Sqlite> for T {
@@ -38,8 +53,8 @@ impl<T: FromSql> Decode<Sqlite> for T {
         row.get(index).map_err(Into::into)
     }
 
-    fn decode_generated(key: &i64) -> Result<Self, BoxError> {
-        T::column_result(ValueRef::Integer(*key)).map_err(Into::into)
+    fn decode_generated(key: &Value) -> Result<Self, BoxError> {
+        T::column_result(ValueRef::from(key)).map_err(Into::into)
     }
 }
 
@@ -55,9 +70,19 @@ fn execute(conn: &Connection, sql: &str, params: &mut [&dyn ToSql]) -> Result<u6
     Ok(conn.prepare_cached(sql)?.execute(&*params)? as u64)
 }
 
-fn insert_generated(conn: &Connection, sql: &str, params: &mut [&dyn ToSql]) -> Result<i64, Error> {
-    conn.prepare_cached(sql)?.execute(&*params)?;
-    Ok(conn.last_insert_rowid())
+/// Runs `INSERT .. RETURNING key`; returns the key column's value.
+fn insert_generated(conn: &Connection, sql: &str, params: &mut [&dyn ToSql]) -> Result<Value, Error> {
+    Ok(conn.prepare_cached(sql)?.query_row(&*params, |row| row.get::<_, Value>(0))?)
+}
+
+/// Deletes the row just stored under `key`: by the key, or by its rowid when the
+/// column generated nothing (the rowid of the insert is still the connection's last).
+fn discard_generated(conn: &Connection, sql: &Statements, key: &Value) -> Result<Option<u64>, Error> {
+    let removed = match key {
+        Value::Null => execute(conn, &sql.delete_no_key, &mut [&conn.last_insert_rowid()])?,
+        key => execute(conn, &sql.delete_generated, &mut [key])?,
+    };
+    Ok(Some(removed))
 }
 
 #[inline]
@@ -87,12 +112,12 @@ macro_rules! sqlite_executor {
             }
 
             #[inline]
-            fn insert_generated(&mut self, sql: &str, params: &mut [&dyn ToSql]) -> Result<i64, Error> {
+            fn insert_generated(&mut self, sql: &str, params: &mut [&dyn ToSql]) -> Result<Value, Error> {
                 insert_generated(self, sql, params)
             }
 
-            fn discard_generated(&mut self, sql: &str, key: &i64) -> Result<(), Error> {
-                execute(self, sql, &mut [key]).map(drop)
+            fn discard_generated(&mut self, sql: &Statements, key: &Value) -> Result<Option<u64>, Error> {
+                discard_generated(self, sql, key)
             }
 
             #[inline]
