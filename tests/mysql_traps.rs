@@ -26,6 +26,7 @@ use traps::{Account, conflict, expect_conflict, new_account, row};
 const ER_DUP_ENTRY: u16 = 1062;
 const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
 const ER_LOCK_DEADLOCK: u16 = 1213;
+const ER_CHECKREAD: u16 = 1020;
 
 /// The tables the tests use: `accounts` has a generated key, `notes` a key the
 /// caller provides.
@@ -208,6 +209,47 @@ fn deadlock_and_lock_wait_timeout_are_retryable() {
     assert_eq!(twin, before, "a failed insert leaves the entity as it was");
     let notes: Vec<(i64, String, i64)> = setup.query("SELECT id, body, version FROM notes").unwrap();
     assert_eq!(notes, [(1, "first".to_owned(), 0)]);
+}
+
+/// With `innodb_snapshot_isolation` (MariaDB's default from 11.6), a write to a row
+/// another transaction changed since the snapshot fails with 1020, "record has
+/// changed since last read": retryable, and a retry of the whole transaction
+/// succeeds. Servers without the variable (MySQL, MariaDB before 10.6.18) skip it.
+#[test]
+fn a_row_changed_since_the_snapshot_is_retryable() {
+    let Some(db) = Db::open("checkread") else { return };
+    let (mut a, mut b) = (db.conn(), db.conn());
+    if a.query_drop("SET SESSION innodb_snapshot_isolation = ON").is_err() {
+        println!("skipped: this server has no innodb_snapshot_isolation");
+        return;
+    }
+    let id = new_account(&mut b, "ada", 100).id;
+    let rr = || TxOpts::default().set_isolation_level(Some(IsolationLevel::RepeatableRead));
+
+    let mut tx = a.start_transaction(rr()).unwrap();
+    let mut mine = Account::get(&mut tx, id).unwrap(); // takes the snapshot
+    let mut theirs = Account::get(&mut b, id).unwrap();
+    theirs.balance = 150;
+    theirs.save(&mut b).unwrap();
+    mine.balance += 1;
+    let err = mine.save(&mut tx).unwrap_err();
+    assert_eq!(server_code(&err), Some(ER_CHECKREAD), "{err:?}");
+    assert!(err.is_retryable() && !err.is_conflict(), "{err:?}");
+    assert_eq!(mine.version, 0, "the entity is unchanged");
+    drop(tx);
+
+    // Each attempt runs the whole transaction: read, change, save, commit.
+    let saved = versioned::retry(versioned::RetryPolicy::default().no_delay(), || {
+        let mut tx = a.start_transaction(rr())?;
+        let mut fresh = Account::get(&mut tx, id)?;
+        fresh.balance += 1;
+        fresh.save(&mut tx)?;
+        tx.commit()?;
+        Ok(fresh)
+    })
+    .unwrap();
+    assert_eq!(saved.version, 2);
+    assert_eq!(account_row(&mut b, id), row("ada", 151, 2));
 }
 
 /// The server kills a connection in the middle of a transaction. The next
