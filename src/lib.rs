@@ -64,11 +64,20 @@
 //!   version is read once: [`OptimisticLockError::actual`] is `Some(v)` when someone
 //!   else wrote the row, `None` when it was deleted (a save of a deleted row is a
 //!   conflict, never an insert). [`Error::is_conflict`], [`Error::as_conflict`].
+//! - **Other row counts are errors too, never a silent success.** A write that matched
+//!   no row although the row holds the expected version was skipped by the database (a
+//!   trigger, a rule, row-level security): [`Error::WriteIgnored`], not a conflict, so
+//!   [`retry`] does not run it again. A write that matched several rows means the key
+//!   fields are not a primary or unique key of the table: [`Error::KeyNotUnique`],
+//!   with the row count.
 //! - **Versions wrap.** The next version is `old.wrapping_add(1)`, computed in Rust and
 //!   bound as a value, so an `i32` version goes from `i32::MAX` to `i32::MIN` instead of
 //!   failing.
 //! - **`insert` stores version 0**, whatever the field held, and fills in an
-//!   `#[id(auto)]` key with the key the database generated.
+//!   `#[id(auto)]` key with the key the database generated. A key column that
+//!   generates nothing is [`Error::NoGeneratedKey`]; a generated key the field cannot
+//!   hold is [`Error::Decode`] naming that key. Either way the inserted row is deleted
+//!   again where it can be found, and the error says whether it was.
 //! - **Reads**: `find` returns `Ok(None)` when no row has the key, `get` and `reload`
 //!   return [`Error::NotFound`]. `reload` reads every persisted field again and keeps
 //!   the skipped ones.
@@ -83,14 +92,21 @@
 //!   them. Add the driver to your own dependencies.
 //! - **Retrying**: [`retry`] re-runs a read-modify-write while its error
 //!   [is retryable](Error::is_retryable) (a conflict, a busy or locked database, a
-//!   serialization failure, a deadlock), with exponential backoff and jitter as set by
-//!   [`RetryPolicy`].
+//!   serialization failure, a deadlock, a lock wait timeout), with exponential backoff
+//!   and jitter as set by [`RetryPolicy`]. Put the whole transaction inside it, never one
+//!   statement of a transaction: after a deadlock the database has already rolled the
+//!   transaction back.
+//! - **Errors print each thing once.** A driver failure displays as `database error`
+//!   (with PostgreSQL's SQLSTATE) and carries the driver's error as its `source()`, so
+//!   a report of the whole chain (`anyhow`'s `{:#}`) says everything once.
 //! - **Your schema, your migrations.** The crate creates no tables. The version column
 //!   is an integer that is never NULL, of the field's own type on PostgreSQL (`i32`:
 //!   `INTEGER`); an `#[id(auto)]` key is an `INTEGER PRIMARY KEY` in SQLite, a
 //!   `BIGSERIAL` in PostgreSQL, a `BIGINT AUTO_INCREMENT` in MySQL.
 //! - **Values are always bound**, identifiers quoted. Statement text is built once per
-//!   entity type and reused through the driver's prepared-statement cache.
+//!   entity type and dialect. rusqlite and `mysql` keep prepared statements per
+//!   connection, and so does `CachingClient`; a plain `postgres::Client` keeps none, so
+//!   PostgreSQL parses each statement it is sent.
 //!
 //! # Attributes
 //!

@@ -12,10 +12,13 @@ use crate::sql::{EntityMeta, Statements};
 /// `#[derive(Versioned)]`.
 ///
 /// Every write carries `WHERE key = ? AND version = ?` and stores a new version,
-/// computed in Rust as `old.wrapping_add(1)` and bound as a value. A write that
-/// matches no row is an [`Error::OptimisticLock`] saying which version the database
-/// holds now, or that the row is gone. A failed call leaves the entity exactly as it
-/// was.
+/// computed in Rust as `old.wrapping_add(1)` and bound as a value. A write succeeds
+/// when it matched exactly one row. One that matched none is an
+/// [`Error::OptimisticLock`] saying which version the database holds now, or that the
+/// row is gone; or, when the row holds the expected version all the same, an
+/// [`Error::WriteIgnored`] (a trigger or policy skipped it). One that matched several
+/// is an [`Error::KeyNotUnique`]: the key fields must be the table's primary key or a
+/// unique key. A failed call leaves the entity exactly as it was.
 ///
 /// Methods take an [`Executor`] by value:
 /// - SQLite: `&rusqlite::Connection`, `&rusqlite::Transaction`, `&rusqlite::Savepoint`
@@ -57,7 +60,10 @@ pub trait Versioned: Sized {
     ///
     /// On success the version field is 0 whatever it held, and a `#[id(auto)]` key is
     /// filled in with the key the database generated. A duplicate key is an
-    /// [`Error::Database`].
+    /// [`Error::Database`]. When the key column generated nothing
+    /// ([`Error::NoGeneratedKey`]) or generated a key the field cannot hold
+    /// ([`Error::Decode`], naming that key), the inserted row is deleted again where it
+    /// can be found, and the error says whether it was.
     fn insert<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
     where
         Self: Bind<E::Backend>,

@@ -3,7 +3,8 @@
 //!
 //! Everything above this module is written once, generic over [`Executor`]; a backend
 //! supplies the placeholders' values ([`Encode`]), reads columns back ([`Decode`]),
-//! and runs statement text through its driver's prepared-statement cache.
+//! and runs statement text on its driver, through the driver's prepared-statement
+//! cache where it has one.
 
 pub use crate::entity::Bind;
 use crate::error::{BoxError, Error};
@@ -69,7 +70,7 @@ pub trait Backend: Sized + 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be bound as a parameter on this backend",
     label = "an entity field of type `{Self}` cannot be bound here",
-    note = "implement the driver's own `ToSql` (rusqlite, postgres) or `Into<mysql::Value>` for it, or mark the field #[versioned(skip)]"
+    note = "implement the driver's own `ToSql` (rusqlite, postgres) or `mysql::prelude::ToValue` (given for every `Into<mysql::Value> + Clone` type) for it, or mark the field #[versioned(skip)]"
 )]
 pub trait Encode<B: Backend> {
     #[doc(hidden)]
