@@ -25,43 +25,42 @@ pub struct Field<'a> {
 }
 
 impl<'a> Input<'a> {
-    /// Reads the input, or fails with every error found in it.
-    pub fn from_syn(node: &'a DeriveInput) -> syn::Result<Input<'a>> {
-        let mut errors = Errors::default();
-        let attrs = Container::from_syn(&node.attrs, &mut errors);
+    /// Reads the input, recording every error found in it. `None` when the input is
+    /// not a struct with named fields: then there are no fields to validate.
+    pub fn from_syn(node: &'a DeriveInput, errors: &mut Errors) -> Option<Input<'a>> {
+        let attrs = Container::from_syn(&node.attrs, errors);
         let fields = match &node.data {
             Data::Struct(data) => match &data.fields {
-                Fields::Named(named) => named.named.iter().map(|f| Field::from_syn(f, &mut errors)).collect(),
+                Fields::Named(named) => named.named.iter().map(|f| Field::from_syn(f, errors)).collect(),
                 Fields::Unnamed(unnamed) => {
                     errors.error(
                         unnamed.span(),
                         "#[derive(Versioned)] needs a struct with named fields; tuple structs have no column names",
                     );
-                    Vec::new()
+                    return None;
                 }
                 Fields::Unit => {
                     errors.error(
                         node.ident.span(),
                         "#[derive(Versioned)] needs a struct with named fields, a key and a #[version] field",
                     );
-                    Vec::new()
+                    return None;
                 }
             },
             Data::Enum(data) => {
                 errors
                     .error(data.enum_token.span, "#[derive(Versioned)] supports structs with named fields, not enums");
-                Vec::new()
+                return None;
             }
             Data::Union(data) => {
                 errors.error(
                     data.union_token.span,
                     "#[derive(Versioned)] supports structs with named fields, not unions",
                 );
-                Vec::new()
+                return None;
             }
         };
-        errors.finish()?;
-        Ok(Input { original: node, ident: &node.ident, attrs, fields })
+        Some(Input { original: node, ident: &node.ident, attrs, fields })
     }
 
     /// The table: `#[versioned(table = "..")]`, or snake_case of the name plus "s".

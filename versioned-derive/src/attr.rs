@@ -3,9 +3,10 @@
 //! Unknown, repeated and malformed options fail here; rules that span several
 //! fields live in `valid.rs`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
+use syn::parse::ParseStream;
 use syn::spanned::Spanned;
 use syn::{Attribute, LitStr, Meta};
 
@@ -32,6 +33,11 @@ impl Errors {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 
+    /// How many errors so far.
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |all| all.into_iter().count())
+    }
+
     pub fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
@@ -55,6 +61,10 @@ pub struct FieldAttrs {
     pub column: Option<LitStr>,
     /// `#[versioned(skip)]`: the keyword's span.
     pub skip: Option<Span>,
+    /// Whether one of the field's attributes failed to parse: the field may mean
+    /// something other than what was read, so rules that could only guess at it
+    /// (its column) leave it out.
+    pub failed: bool,
 }
 
 impl Container {
@@ -66,22 +76,7 @@ impl Container {
                     errors.push(e);
                     continue;
                 }
-                let parsed = attr.parse_nested_meta(|meta| {
-                    if meta.path.is_ident(TABLE) {
-                        let table = name_value(&meta, TABLE)?;
-                        set_once(&mut container.table, table, &meta, "versioned", TABLE)
-                    } else if meta.path.is_ident(COLUMN) || meta.path.is_ident(SKIP) {
-                        Err(meta.error(format!(
-                            "`{}` goes on a field, not on the struct; the struct takes `table`",
-                            path_name(&meta)
-                        )))
-                    } else {
-                        Err(meta.error(format!("unknown versioned attribute `{}`; expected `table`", path_name(&meta))))
-                    }
-                });
-                if let Err(e) = parsed {
-                    errors.push(e);
-                }
+                each_option(attr, errors, |meta| container.parse_option(meta));
             } else if attr.path().is_ident(ID) || attr.path().is_ident(VERSION) {
                 let name = if attr.path().is_ident(ID) { ID } else { VERSION };
                 errors.spanned(attr, format!("#[{name}] goes on a field, not on the struct"));
@@ -89,78 +84,120 @@ impl Container {
         }
         container
     }
+
+    fn parse_option(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
+        if meta.path.is_ident(TABLE) {
+            let table = name_value(meta, TABLE)?;
+            set_once(&mut self.table, table, meta, "versioned", TABLE)
+        } else if meta.path.is_ident(COLUMN) || meta.path.is_ident(SKIP) {
+            Err(meta
+                .error(format!("`{}` goes on a field, not on the struct; the struct takes `table`", path_name(meta))))
+        } else {
+            Err(meta.error(format!("unknown versioned attribute `{}`; expected `table`", path_name(meta))))
+        }
+    }
 }
 
 impl FieldAttrs {
     pub fn from_syn(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
         let mut field = FieldAttrs::default();
+        let before = errors.len();
         for attr in attrs {
-            let result = if attr.path().is_ident(VERSIONED) {
-                field.parse_versioned(attr)
+            if attr.path().is_ident(VERSIONED) {
+                field.parse_versioned(attr, errors);
             } else if attr.path().is_ident(ID) {
-                field.parse_id(attr)
+                field.parse_id(attr, errors);
             } else if attr.path().is_ident(VERSION) {
-                field.parse_version(attr)
-            } else {
-                Ok(())
-            };
-            if let Err(e) = result {
-                errors.push(e);
+                field.parse_version(attr, errors);
             }
         }
+        field.failed = errors.len() > before;
         field
     }
 
-    fn parse_versioned(&mut self, attr: &Attribute) -> syn::Result<()> {
-        list_shape(attr, "#[versioned(column = \"..\")] or #[versioned(skip)]")?;
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident(COLUMN) {
-                let column = name_value(&meta, COLUMN)?;
-                set_once(&mut self.column, column, &meta, "versioned", COLUMN)
-            } else if meta.path.is_ident(SKIP) {
-                no_value(&meta, "#[versioned(skip)]")?;
-                set_once(&mut self.skip, meta.path.span(), &meta, "versioned", SKIP)
-            } else if meta.path.is_ident(TABLE) {
-                Err(meta.error("`table` goes on the struct, not on a field; a field takes `column` or `skip`"))
-            } else {
-                Err(meta
-                    .error(format!("unknown versioned attribute `{}`; expected `column` or `skip`", path_name(&meta))))
-            }
-        })
+    fn parse_versioned(&mut self, attr: &Attribute, errors: &mut Errors) {
+        if let Err(e) = list_shape(attr, "#[versioned(column = \"..\")] or #[versioned(skip)]") {
+            return errors.push(e);
+        }
+        each_option(attr, errors, |meta| self.parse_option(meta));
     }
 
-    fn parse_id(&mut self, attr: &Attribute) -> syn::Result<()> {
+    fn parse_option(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
+        if meta.path.is_ident(COLUMN) {
+            let column = name_value(meta, COLUMN)?;
+            set_once(&mut self.column, column, meta, "versioned", COLUMN)
+        } else if meta.path.is_ident(SKIP) {
+            no_value(meta, "#[versioned(skip)]")?;
+            set_once(&mut self.skip, meta.path.span(), meta, "versioned", SKIP)
+        } else if meta.path.is_ident(TABLE) {
+            Err(meta.error("`table` goes on the struct, not on a field; a field takes `column` or `skip`"))
+        } else if meta.path.is_ident(ID) || meta.path.is_ident(VERSION) {
+            // Read as meant, so the key or version is not reported missing as well.
+            let slot = if meta.path.is_ident(ID) { &mut self.id } else { &mut self.version };
+            slot.get_or_insert_with(|| meta.path.to_token_stream());
+            let name = path_name(meta);
+            Err(meta.error(format!("`{name}` is an attribute of its own; write #[{name}] on the field")))
+        } else {
+            Err(meta.error(format!("unknown versioned attribute `{}`; expected `column` or `skip`", path_name(meta))))
+        }
+    }
+
+    fn parse_id(&mut self, attr: &Attribute, errors: &mut Errors) {
         if self.id.is_some() {
-            return Err(syn::Error::new_spanned(attr, "duplicate #[id] attribute; keep one"));
+            return errors.spanned(attr, "duplicate #[id] attribute; keep one");
         }
         self.id = Some(attr.to_token_stream());
         match &attr.meta {
-            Meta::Path(_) => Ok(()),
-            Meta::List(_) => attr.parse_nested_meta(|meta| {
+            Meta::Path(_) => {}
+            Meta::List(_) => each_option(attr, errors, |meta| {
                 if meta.path.is_ident(AUTO) {
-                    no_value(&meta, "#[id(auto)]")?;
-                    set_once(&mut self.auto, meta.path.span(), &meta, "id", AUTO)
+                    no_value(meta, "#[id(auto)]")?;
+                    set_once(&mut self.auto, meta.path.span(), meta, "id", AUTO)
                 } else {
-                    Err(meta.error(format!("unknown id attribute `{}`; expected `auto`", path_name(&meta))))
+                    Err(meta.error(format!("unknown id attribute `{}`; expected `auto`", path_name(meta))))
                 }
             }),
-            Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+            Meta::NameValue(nv) => errors.spanned(
                 name_value_tail(nv),
                 "#[id] takes no value; write #[id], or #[id(auto)] when the database generates the key",
-            )),
+            ),
         }
     }
 
-    fn parse_version(&mut self, attr: &Attribute) -> syn::Result<()> {
+    fn parse_version(&mut self, attr: &Attribute, errors: &mut Errors) {
         if self.version.is_some() {
-            return Err(syn::Error::new_spanned(attr, "duplicate #[version] attribute; keep one"));
+            return errors.spanned(attr, "duplicate #[version] attribute; keep one");
         }
         self.version = Some(attr.to_token_stream());
         const MESSAGE: &str = "#[version] takes no arguments; write #[version]";
         match &attr.meta {
-            Meta::Path(_) => Ok(()),
-            Meta::List(list) => Err(syn::Error::new(list.delimiter.span().join(), MESSAGE)),
-            Meta::NameValue(nv) => Err(syn::Error::new_spanned(name_value_tail(nv), MESSAGE)),
+            Meta::Path(_) => {}
+            Meta::List(list) => errors.error(list.delimiter.span().join(), MESSAGE),
+            Meta::NameValue(nv) => errors.spanned(name_value_tail(nv), MESSAGE),
+        }
+    }
+}
+
+/// Parses each option of a list attribute with `option`. A failed option is recorded
+/// and skipped up to the next comma, so one attribute reports all of its mistakes.
+fn each_option(attr: &Attribute, errors: &mut Errors, mut option: impl FnMut(&ParseNestedMeta) -> syn::Result<()>) {
+    let parsed = attr.parse_nested_meta(|meta| {
+        if let Err(e) = option(&meta) {
+            errors.push(e);
+            skip_to_comma(meta.input);
+        }
+        Ok(())
+    });
+    if let Err(e) = parsed {
+        errors.push(e);
+    }
+}
+
+/// Skips the rest of a failed option: its value, or whatever follows its name.
+fn skip_to_comma(input: ParseStream) {
+    while !input.is_empty() && !input.peek(syn::Token![,]) {
+        if input.parse::<TokenTree>().is_err() {
+            break;
         }
     }
 }
