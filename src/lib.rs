@@ -99,6 +99,10 @@
 //! - `#[versioned(table = "name")]`: the table. Default: the struct's name in
 //!   snake_case plus `s` (`User` is `users`, `OrderLine` is `order_lines`); only an
 //!   `s` is added, so name the table when its plural is irregular (`Category`).
+//! - `#[versioned(crate = "path")]`: the path the generated code reaches this crate
+//!   by, when it is not `::versioned`: a dependency renamed in `Cargo.toml`
+//!   (`orm = { package = "..", .. }`, then `crate = "orm"`) or a re-export
+//!   (`crate = "my_app::orm"`). Default: `::versioned`.
 //!
 //! On fields:
 //!

@@ -1,6 +1,7 @@
 //! The derive's input, read into what the rest of the macro works with.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Ident, Type};
@@ -68,6 +69,15 @@ impl<'a> Input<'a> {
         match &self.attrs.table {
             Some(table) => table.value(),
             None => format!("{}s", snake_case(&self.ident.unraw().to_string())),
+        }
+    }
+
+    /// The path the generated code reaches the runtime by: `#[versioned(crate = "..")]`,
+    /// or `::versioned`.
+    pub fn crate_path(&self) -> TokenStream {
+        match &self.attrs.krate {
+            Some(path) => path.to_token_stream(),
+            None => quote!(::versioned),
         }
     }
 

@@ -8,9 +8,12 @@ use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
 use syn::spanned::Spanned;
-use syn::{Attribute, LitStr, Meta};
+use syn::{Attribute, LitStr, Meta, Path};
 
-use crate::symbol::{AUTO, COLUMN, ID, SKIP, TABLE, VERSION, VERSIONED};
+use crate::symbol::{AUTO, COLUMN, CRATE, ID, SKIP, TABLE, VERSION, VERSIONED};
+
+/// The options `#[versioned(..)]` takes on the struct, for messages.
+const STRUCT_OPTIONS: &str = "`table` or `crate`";
 
 /// Collects every error of one derive, so the user sees them all at once.
 #[derive(Default)]
@@ -47,6 +50,8 @@ impl Errors {
 #[derive(Default)]
 pub struct Container {
     pub table: Option<LitStr>,
+    /// `#[versioned(crate = "..")]`: the path to the `versioned` crate.
+    pub krate: Option<Path>,
 }
 
 /// A field's attributes.
@@ -89,11 +94,14 @@ impl Container {
         if meta.path.is_ident(TABLE) {
             let table = name_value(meta, TABLE)?;
             set_once(&mut self.table, table, meta, "versioned", TABLE)
+        } else if meta.path.is_ident(CRATE) {
+            let path = crate_path(meta)?;
+            set_once(&mut self.krate, path, meta, "versioned", CRATE)
         } else if meta.path.is_ident(COLUMN) || meta.path.is_ident(SKIP) {
-            Err(meta
-                .error(format!("`{}` goes on a field, not on the struct; the struct takes `table`", path_name(meta))))
+            let name = path_name(meta);
+            Err(meta.error(format!("`{name}` goes on a field, not on the struct; the struct takes {STRUCT_OPTIONS}")))
         } else {
-            Err(meta.error(format!("unknown versioned attribute `{}`; expected `table`", path_name(meta))))
+            Err(meta.error(format!("unknown versioned attribute `{}`; expected {STRUCT_OPTIONS}", path_name(meta))))
         }
     }
 }
@@ -129,8 +137,11 @@ impl FieldAttrs {
         } else if meta.path.is_ident(SKIP) {
             no_value(meta, "#[versioned(skip)]")?;
             set_once(&mut self.skip, meta.path.span(), meta, "versioned", SKIP)
-        } else if meta.path.is_ident(TABLE) {
-            Err(meta.error("`table` goes on the struct, not on a field; a field takes `column` or `skip`"))
+        } else if meta.path.is_ident(TABLE) || meta.path.is_ident(CRATE) {
+            Err(meta.error(format!(
+                "`{}` goes on the struct, not on a field; a field takes `column` or `skip`",
+                path_name(meta)
+            )))
         } else if meta.path.is_ident(ID) || meta.path.is_ident(VERSION) {
             // Read as meant, so the key or version is not reported missing as well.
             let slot = if meta.path.is_ident(ID) { &mut self.id } else { &mut self.version };
@@ -234,15 +245,33 @@ fn no_value(meta: &ParseNestedMeta, expected: &str) -> syn::Result<()> {
 
 /// `key = "name"`, with a non-empty name.
 fn name_value(meta: &ParseNestedMeta, key: &str) -> syn::Result<LitStr> {
+    string_value(meta, key, "name")
+}
+
+/// `crate = "path"`: a path such as `orm` or `::my_app::orm`, without generic arguments.
+fn crate_path(meta: &ParseNestedMeta) -> syn::Result<Path> {
+    let lit = string_value(meta, CRATE, "path")?;
+    lit.parse_with(Path::parse_mod_style).map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid crate path `{}`; write the path the `versioned` crate is reached by, e.g. `crate = \"orm\"`",
+                lit.value()
+            ),
+        )
+    })
+}
+
+/// `key = "value"`, with a non-empty string; `what` names the value in messages.
+fn string_value(meta: &ParseNestedMeta, key: &str, what: &str) -> syn::Result<LitStr> {
     if !meta.input.peek(syn::Token![=]) {
-        return Err(meta.error(format!("`{key}` needs a name; write `{key} = \"name\"`")));
+        return Err(meta.error(format!("`{key}` needs a {what}; write `{key} = \"{what}\"`")));
     }
-    let lit: LitStr = meta
-        .value()?
-        .parse()
-        .map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes a string literal; write `{key} = \"name\"`")))?;
+    let lit: LitStr = meta.value()?.parse().map_err(|e| {
+        syn::Error::new(e.span(), format!("`{key}` takes a string literal; write `{key} = \"{what}\"`"))
+    })?;
     if lit.value().trim().is_empty() {
-        return Err(syn::Error::new(lit.span(), format!("{key} name cannot be empty; write `{key} = \"name\"`")));
+        return Err(syn::Error::new(lit.span(), format!("{key} {what} cannot be empty; write `{key} = \"{what}\"`")));
     }
     Ok(lit)
 }

@@ -14,3 +14,5 @@ pub const COLUMN: &str = "column";
 pub const SKIP: &str = "skip";
 /// `#[id(auto)]`: the database generates the key.
 pub const AUTO: &str = "auto";
+/// `#[versioned(crate = "..")]`, on the struct.
+pub const CRATE: &str = "crate";

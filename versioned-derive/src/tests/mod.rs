@@ -54,3 +54,19 @@ fn key_named_id_without_attribute() {
         }
     }));
 }
+
+#[test]
+fn crate_path() {
+    insta::assert_snapshot!(expand(syn::parse_quote! {
+        #[versioned(crate = "::app::orm")]
+        struct Note {
+            #[id(auto)]
+            id: i64,
+            body: String,
+            #[versioned(skip)]
+            draft: bool,
+            #[version]
+            version: i64,
+        }
+    }));
+}
