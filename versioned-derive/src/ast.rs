@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Fields, Ident, Type};
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type};
 
 use crate::attr::{Container, Errors, FieldAttrs};
 
@@ -69,6 +69,19 @@ impl<'a> Input<'a> {
         match &self.attrs.table {
             Some(table) => table.value(),
             None => format!("{}s", snake_case(&self.ident.unraw().to_string())),
+        }
+    }
+
+    /// The schema: `#[versioned(schema = "..")]`, if any.
+    pub fn schema(&self) -> Option<String> {
+        self.attrs.schema.as_ref().map(LitStr::value)
+    }
+
+    /// The table as messages name it: `schema.table`, or the table alone.
+    pub fn qualified(&self) -> String {
+        match self.schema() {
+            Some(schema) => format!("{schema}.{}", self.table()),
+            None => self.table(),
         }
     }
 

@@ -10,10 +10,10 @@ use syn::parse::ParseStream;
 use syn::spanned::Spanned;
 use syn::{Attribute, LitStr, Meta, Path};
 
-use crate::symbol::{AUTO, COLUMN, CRATE, ID, SKIP, TABLE, VERSION, VERSIONED};
+use crate::symbol::{AUTO, COLUMN, CRATE, ID, SCHEMA, SKIP, TABLE, VERSION, VERSIONED};
 
 /// The options `#[versioned(..)]` takes on the struct, for messages.
-const STRUCT_OPTIONS: &str = "`table` or `crate`";
+const STRUCT_OPTIONS: &str = "`table`, `schema` or `crate`";
 
 /// Collects every error of one derive, so the user sees them all at once.
 #[derive(Default)]
@@ -50,6 +50,7 @@ impl Errors {
 #[derive(Default)]
 pub struct Container {
     pub table: Option<LitStr>,
+    pub schema: Option<LitStr>,
     /// `#[versioned(crate = "..")]`: the path to the `versioned` crate.
     pub krate: Option<Path>,
 }
@@ -92,8 +93,11 @@ impl Container {
 
     fn parse_option(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
         if meta.path.is_ident(TABLE) {
-            let table = name_value(meta, TABLE)?;
+            let table = table_name(meta)?;
             set_once(&mut self.table, table, meta, "versioned", TABLE)
+        } else if meta.path.is_ident(SCHEMA) {
+            let schema = schema_name(meta)?;
+            set_once(&mut self.schema, schema, meta, "versioned", SCHEMA)
         } else if meta.path.is_ident(CRATE) {
             let path = crate_path(meta)?;
             set_once(&mut self.krate, path, meta, "versioned", CRATE)
@@ -137,7 +141,7 @@ impl FieldAttrs {
         } else if meta.path.is_ident(SKIP) {
             no_value(meta, "#[versioned(skip)]")?;
             set_once(&mut self.skip, meta.path.span(), meta, "versioned", SKIP)
-        } else if meta.path.is_ident(TABLE) || meta.path.is_ident(CRATE) {
+        } else if meta.path.is_ident(TABLE) || meta.path.is_ident(SCHEMA) || meta.path.is_ident(CRATE) {
             Err(meta.error(format!(
                 "`{}` goes on the struct, not on a field; a field takes `column` or `skip`",
                 path_name(meta)
@@ -246,6 +250,37 @@ fn no_value(meta: &ParseNestedMeta, expected: &str) -> syn::Result<()> {
 /// `key = "name"`, with a non-empty name.
 fn name_value(meta: &ParseNestedMeta, key: &str) -> syn::Result<LitStr> {
     string_value(meta, key, "name")
+}
+
+/// `table = "name"`. A dot would be read as a schema by one reader and as part of the
+/// name by another: the schema has its own option.
+fn table_name(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
+    let lit = name_value(meta, TABLE)?;
+    match lit.value().split_once('.') {
+        Some((schema, table)) => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "table name `{}` contains a dot; write #[versioned(schema = \"{schema}\", table = \"{table}\")]",
+                lit.value()
+            ),
+        )),
+        None => Ok(lit),
+    }
+}
+
+/// `schema = "name"`: one name, so that `schema.table` in messages reads one way.
+fn schema_name(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
+    let lit = name_value(meta, SCHEMA)?;
+    match lit.value().rsplit_once('.') {
+        Some((_, last)) => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "schema name `{}` contains a dot; name one schema, e.g. #[versioned(schema = \"{last}\")]",
+                lit.value()
+            ),
+        )),
+        None => Ok(lit),
+    }
 }
 
 /// `crate = "path"`: a path such as `orm` or `::my_app::orm`, without generic arguments.

@@ -27,6 +27,11 @@ fn impl_versioned_trait(input: &Input) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = input.original.generics.split_for_impl();
     let entity = LitStr::new(&ident.to_string(), ident.span());
     let table = input.table();
+    let schema = match input.schema() {
+        Some(schema) => quote!(::core::option::Option::Some(#schema)),
+        None => quote!(::core::option::Option::None),
+    };
+    let qualified = input.qualified();
     let persisted: Vec<&Field> = input.persisted().collect();
     let columns = persisted.iter().map(|f| f.column());
     let key = input.key();
@@ -50,6 +55,8 @@ fn impl_versioned_trait(input: &Input) -> TokenStream {
             const META: &'static #private::EntityMeta = &#private::EntityMeta {
                 entity: #entity,
                 table: #table,
+                schema: #schema,
+                qualified: #qualified,
                 columns: &[#(#columns),*],
                 key: &[#(#key_indices),*],
                 version: #version_index,

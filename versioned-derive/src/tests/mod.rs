@@ -70,3 +70,16 @@ fn crate_path() {
         }
     }));
 }
+
+#[test]
+fn schema_qualified_table() {
+    insta::assert_snapshot!(expand(syn::parse_quote! {
+        #[versioned(schema = "app", table = "people")]
+        struct Person {
+            id: i64,
+            name: String,
+            #[version]
+            version: i32,
+        }
+    }));
+}
