@@ -128,6 +128,10 @@
 //!   `Default`; neither a key nor the version can be skipped. Default: every field is
 //!   persisted.
 //!
+//! The key fields, `#[id]` or the field named `id`, must be the table's primary key
+//! or a unique key: every statement finds one row by them. A write that matches
+//! several rows is reported as an error, not taken for a success.
+//!
 //! The derive takes a struct with named fields and no generic parameters. Every
 //! persisted field's type must be one the driver binds and reads (`ToSql` and
 //! `FromSql` of `rusqlite` or `postgres`, `Into<mysql::Value>` and `FromValue` of
