@@ -115,6 +115,18 @@
 //! - `#[versioned(table = "name")]`: the table. Default: the struct's name in
 //!   snake_case plus `s` (`User` is `users`, `OrderLine` is `order_lines`); only an
 //!   `s` is added, so name the table when its plural is irregular (`Category`).
+//!   A dot is refused: the schema has an option of its own.
+//! - `#[versioned(schema = "name")]`: the schema the table is in; every statement
+//!   names the qualified table, quoted per database: `"app"."users"` on SQLite and
+//!   PostgreSQL, `` `app`.`users` `` on MySQL (where a schema is a database). On
+//!   SQLite it is the name of an attached database (`ATTACH DATABASE .. AS app`).
+//!   Default: none, so the table is found where the connection looks for unqualified
+//!   names (PostgreSQL's `search_path`, MySQL's current database, SQLite's `main`
+//!   then the attached databases).
+//! - `#[versioned(crate = "path")]`: the path the generated code reaches this crate
+//!   by, when it is not `::versioned`: a dependency renamed in `Cargo.toml`
+//!   (`orm = { package = "..", .. }`, then `crate = "orm"`) or a re-export
+//!   (`crate = "my_app::orm"`). Default: `::versioned`.
 //!
 //! On fields:
 //!
@@ -131,6 +143,10 @@
 //!   `Default::default()` and `reload` keeps its value. Its type must implement
 //!   `Default`; neither a key nor the version can be skipped. Default: every field is
 //!   persisted.
+//!
+//! The key fields, `#[id]` or the field named `id`, must be the table's primary key
+//! or a unique key: every statement finds one row by them. A write that matches
+//! several rows is reported as an error, not taken for a success.
 //!
 //! The derive takes a struct with named fields and no generic parameters. Every
 //! persisted field's type must be one the driver binds and reads (`ToSql` and

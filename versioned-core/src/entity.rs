@@ -160,7 +160,7 @@ pub trait Versioned: Sized {
                 *self = fresh;
                 Ok(())
             }
-            None => Err(Error::NotFound { table: Self::META.table, id: self.key_debug() }),
+            None => Err(Error::NotFound { table: Self::META.qualified, id: self.key_debug() }),
         }
     }
 
@@ -177,7 +177,8 @@ pub trait Versioned: Sized {
     where
         Self: Bind<E::Backend>,
     {
-        Self::fetch(&mut exec, &id)?.ok_or_else(|| Error::NotFound { table: Self::META.table, id: format!("{id:?}") })
+        Self::fetch(&mut exec, &id)?
+            .ok_or_else(|| Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") })
     }
 }
 
@@ -188,7 +189,7 @@ fn statements<T: Versioned, E: Executor>() -> &'static Statements {
 }
 
 fn decode_error<T: Versioned>(e: ColumnError, id: String) -> Error {
-    Error::Decode(DecodeError::new(T::META.table, e.column, id, e.source))
+    Error::Decode(DecodeError::new(T::META.qualified, e.column, id, e.source))
 }
 
 /// The steps the operations share, kept off the trait's public surface.
@@ -233,7 +234,7 @@ trait Ops: Versioned {
         match matched {
             1 => Ok(()),
             0 => Err(self.refused(operation, exec)),
-            rows => Err(Error::KeyNotUnique { operation, table: Self::META.table, id: self.key_debug(), rows }),
+            rows => Err(Error::KeyNotUnique { operation, table: Self::META.qualified, id: self.key_debug(), rows }),
         }
     }
 
@@ -248,7 +249,7 @@ trait Ops: Versioned {
         let expected = self.version_of().to_i64();
         match self.current_version(&mut exec) {
             Ok(Some(version)) if version == expected => {
-                Error::WriteIgnored { operation, table: Self::META.table, id: self.key_debug(), version }
+                Error::WriteIgnored { operation, table: Self::META.qualified, id: self.key_debug(), version }
             }
             Ok(actual) => self.conflict_with(actual),
             Err(e) => e,
@@ -292,7 +293,7 @@ trait Ops: Versioned {
             Ok(None) => TakeBack::Unreachable,
             Err(e) => TakeBack::Failed(chain(&e)),
         };
-        let (table, column) = (Self::META.table, Self::META.columns[Self::META.key[0]]);
+        let (table, column) = (Self::META.qualified, Self::META.columns[Self::META.key[0]]);
         match misfit {
             None => Error::NoGeneratedKey(NoGeneratedKeyError::new(table, column, take_back)),
             Some(e) => {
@@ -319,7 +320,7 @@ trait Ops: Versioned {
     fn conflict_with(&self, actual: Option<i64>) -> Error {
         Error::OptimisticLock(OptimisticLockError {
             entity: Self::META.entity,
-            table: Self::META.table,
+            table: Self::META.qualified,
             id: self.key_debug(),
             expected: self.version_of().to_i64(),
             actual,

@@ -184,7 +184,7 @@ impl From<OptimisticLockError> for Error {
 pub struct OptimisticLockError {
     /// The struct's name, e.g. `"User"`.
     pub entity: &'static str,
-    /// The table, e.g. `"users"`.
+    /// The table, e.g. `"users"`; `"app.users"` for an entity in schema `app`.
     pub table: &'static str,
     /// The row's key, rendered with `Debug` (`7`, `(1, "A-1")`).
     pub id: String,

@@ -8,7 +8,9 @@
 
 use std::sync::OnceLock;
 
-use sea_query::{DeleteStatement, Expr, ExprTrait, Func, InsertStatement, Query, SelectStatement, UpdateStatement};
+use sea_query::{
+    DeleteStatement, Expr, ExprTrait, Func, InsertStatement, Query, SelectStatement, TableRef, UpdateStatement,
+};
 
 /// The SQL dialects, one per backend.
 #[doc(hidden)]
@@ -25,8 +27,15 @@ pub enum Dialect {
 pub struct EntityMeta {
     /// The struct's name.
     pub entity: &'static str,
-    /// The table.
+    /// The table, without its schema.
     pub table: &'static str,
+    /// The schema the table is in (`#[versioned(schema = "..")]`): a PostgreSQL
+    /// schema, a MySQL database, an attached SQLite database. `None`: the one the
+    /// connection resolves unqualified names in.
+    pub schema: Option<&'static str>,
+    /// The table as messages name it: `schema.table` (`app.users`), or the table
+    /// alone without a schema. Unquoted: for people to read, never for SQL text.
+    pub qualified: &'static str,
     /// The persisted columns, in field order (skipped fields are absent).
     pub columns: &'static [&'static str],
     /// Indices into `columns` of the key, in field order.
@@ -38,6 +47,15 @@ pub struct EntityMeta {
 }
 
 impl EntityMeta {
+    /// The table, schema-qualified when it has a schema; each part is quoted in the
+    /// dialect's own way when rendered.
+    fn table_ref(&self) -> TableRef {
+        match self.schema {
+            Some(schema) => (schema, self.table).into(),
+            None => self.table.into(),
+        }
+    }
+
     fn key_columns(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.key.iter().map(|&i| self.columns[i])
     }
@@ -172,7 +190,7 @@ impl Statements {
 fn insert(meta: &EntityMeta) -> InsertStatement {
     let columns: Vec<_> = meta.insert_columns().collect();
     let mut q = Query::insert();
-    q.into_table(meta.table).columns(columns.iter().copied());
+    q.into_table(meta.table_ref()).columns(columns.iter().copied());
     q.values_panic(columns.iter().map(|_| slot()));
     q
 }
@@ -186,7 +204,7 @@ fn returning_key(meta: &EntityMeta) -> InsertStatement {
 
 fn update(meta: &EntityMeta, set: impl Iterator<Item = &'static str>) -> UpdateStatement {
     let mut q = Query::update();
-    q.table(meta.table);
+    q.table(meta.table_ref());
     for c in set {
         q.value(c, slot());
     }
@@ -206,7 +224,7 @@ fn delete(meta: &EntityMeta) -> DeleteStatement {
 
 fn delete_key(meta: &EntityMeta) -> DeleteStatement {
     let mut q = Query::delete();
-    q.from_table(meta.table);
+    q.from_table(meta.table_ref());
     for p in key_predicate(meta) {
         q.and_where(p);
     }
@@ -217,13 +235,13 @@ fn delete_key(meta: &EntityMeta) -> DeleteStatement {
 #[allow(dead_code)]
 fn delete_where(meta: &EntityMeta, predicate: Expr) -> DeleteStatement {
     let mut q = Query::delete();
-    q.from_table(meta.table).and_where(predicate);
+    q.from_table(meta.table_ref()).and_where(predicate);
     q
 }
 
 fn select(meta: &EntityMeta, columns: impl Iterator<Item = &'static str>) -> SelectStatement {
     let mut q = Query::select();
-    q.columns(columns).from(meta.table);
+    q.columns(columns).from(meta.table_ref());
     for p in key_predicate(meta) {
         q.and_where(p);
     }
@@ -258,6 +276,8 @@ mod tests {
     const USER: EntityMeta = EntityMeta {
         entity: "User",
         table: "users",
+        schema: None,
+        qualified: "users",
         columns: &["id", "name", "email_address", "version"],
         key: &[0],
         version: 3,
@@ -268,6 +288,8 @@ mod tests {
     const LINE: EntityMeta = EntityMeta {
         entity: "Line",
         table: "order",
+        schema: None,
+        qualified: "order",
         columns: &["order", "sku", "select", "v"],
         key: &[0, 1],
         version: 3,
@@ -336,5 +358,74 @@ mod tests {
         let meta = EntityMeta { table: r#"we"ird"#, ..LINE };
         let s = Statements::build(Dialect::Sqlite, &meta);
         assert!(s.delete.starts_with(r#"DELETE FROM "we""ird" WHERE"#), "{}", s.delete);
+    }
+
+    #[allow(dead_code)]
+    const APP_USER: EntityMeta = EntityMeta { schema: Some("app"), qualified: "app.users", ..USER };
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn sqlite_qualifies_the_table_with_its_schema() {
+        let s = Statements::build(Dialect::Sqlite, &APP_USER);
+        assert_eq!(
+            s.insert,
+            r#"INSERT INTO "app"."users" ("name", "email_address", "version") VALUES (?, ?, ?) RETURNING "id""#
+        );
+        assert_eq!(
+            s.update,
+            r#"UPDATE "app"."users" SET "name" = ?, "email_address" = ?, "version" = ? WHERE "id" = ? AND "version" = ?"#
+        );
+        assert_eq!(s.touch, r#"UPDATE "app"."users" SET "version" = ? WHERE "id" = ? AND "version" = ?"#);
+        assert_eq!(s.delete, r#"DELETE FROM "app"."users" WHERE "id" = ? AND "version" = ?"#);
+        assert_eq!(s.delete_generated, r#"DELETE FROM "app"."users" WHERE "id" = ?"#);
+        assert_eq!(s.select, r#"SELECT "id", "name", "email_address", "version" FROM "app"."users" WHERE "id" = ?"#);
+        assert_eq!(s.select_version, r#"SELECT "version" FROM "app"."users" WHERE "id" = ?"#);
+        assert_eq!(s.delete_no_key, r#"DELETE FROM "app"."users" WHERE "rowid" = ?"#);
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn postgres_qualifies_the_table_with_its_schema() {
+        let s = Statements::build(Dialect::Postgres, &APP_USER);
+        assert_eq!(
+            s.insert,
+            r#"INSERT INTO "app"."users" ("name", "email_address", "version") VALUES ($1, $2, $3) RETURNING "id""#
+        );
+        assert_eq!(
+            s.update,
+            r#"UPDATE "app"."users" SET "name" = $1, "email_address" = $2, "version" = $3 WHERE "id" = $4 AND "version" = $5"#
+        );
+        assert_eq!(s.touch, r#"UPDATE "app"."users" SET "version" = $1 WHERE "id" = $2 AND "version" = $3"#);
+        assert_eq!(s.delete, r#"DELETE FROM "app"."users" WHERE "id" = $1 AND "version" = $2"#);
+        assert_eq!(s.delete_generated, r#"DELETE FROM "app"."users" WHERE "id" = $1"#);
+        assert_eq!(s.select, r#"SELECT "id", "name", "email_address", "version" FROM "app"."users" WHERE "id" = $1"#);
+        assert_eq!(s.select_version, r#"SELECT "version" FROM "app"."users" WHERE "id" = $1 FOR SHARE"#);
+    }
+
+    #[cfg(feature = "mysql")]
+    #[test]
+    fn mysql_qualifies_the_table_with_its_database() {
+        let s = Statements::build(Dialect::Mysql, &APP_USER);
+        assert_eq!(s.insert, "INSERT INTO `app`.`users` (`name`, `email_address`, `version`) VALUES (?, ?, ?)");
+        assert_eq!(
+            s.update,
+            "UPDATE `app`.`users` SET `name` = ?, `email_address` = ?, `version` = ? WHERE `id` = ? AND `version` = ?"
+        );
+        assert_eq!(s.touch, "UPDATE `app`.`users` SET `version` = ? WHERE `id` = ? AND `version` = ?");
+        assert_eq!(s.delete, "DELETE FROM `app`.`users` WHERE `id` = ? AND `version` = ?");
+        assert_eq!(s.delete_generated, "DELETE FROM `app`.`users` WHERE `id` = ?");
+        assert_eq!(s.select, "SELECT `id`, `name`, `email_address`, `version` FROM `app`.`users` WHERE `id` = ?");
+        assert_eq!(s.select_version, "SELECT `version` FROM `app`.`users` WHERE `id` = ? LOCK IN SHARE MODE");
+        assert_eq!(s.delete_no_key, "DELETE FROM `app`.`users` WHERE `id` = DEFAULT(`id`)");
+    }
+
+    #[cfg(all(feature = "sqlite", feature = "mysql"))]
+    #[test]
+    fn quotes_inside_schema_names_are_doubled() {
+        let meta = EntityMeta { schema: Some("we\"i`rd"), ..LINE };
+        let sqlite = Statements::build(Dialect::Sqlite, &meta);
+        assert!(sqlite.delete.starts_with(r#"DELETE FROM "we""i`rd"."order" WHERE"#), "{}", sqlite.delete);
+        let mysql = Statements::build(Dialect::Mysql, &meta);
+        assert!(mysql.delete.starts_with(r#"DELETE FROM `we"i``rd`.`order` WHERE"#), "{}", mysql.delete);
     }
 }

@@ -1,9 +1,10 @@
 //! The derive's input, read into what the rest of the macro works with.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Fields, Ident, Type};
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type};
 
 use crate::attr::{Container, Errors, FieldAttrs};
 
@@ -25,43 +26,42 @@ pub struct Field<'a> {
 }
 
 impl<'a> Input<'a> {
-    /// Reads the input, or fails with every error found in it.
-    pub fn from_syn(node: &'a DeriveInput) -> syn::Result<Input<'a>> {
-        let mut errors = Errors::default();
-        let attrs = Container::from_syn(&node.attrs, &mut errors);
+    /// Reads the input, recording every error found in it. `None` when the input is
+    /// not a struct with named fields: then there are no fields to validate.
+    pub fn from_syn(node: &'a DeriveInput, errors: &mut Errors) -> Option<Input<'a>> {
+        let attrs = Container::from_syn(&node.attrs, errors);
         let fields = match &node.data {
             Data::Struct(data) => match &data.fields {
-                Fields::Named(named) => named.named.iter().map(|f| Field::from_syn(f, &mut errors)).collect(),
+                Fields::Named(named) => named.named.iter().map(|f| Field::from_syn(f, errors)).collect(),
                 Fields::Unnamed(unnamed) => {
                     errors.error(
                         unnamed.span(),
                         "#[derive(Versioned)] needs a struct with named fields; tuple structs have no column names",
                     );
-                    Vec::new()
+                    return None;
                 }
                 Fields::Unit => {
                     errors.error(
                         node.ident.span(),
                         "#[derive(Versioned)] needs a struct with named fields, a key and a #[version] field",
                     );
-                    Vec::new()
+                    return None;
                 }
             },
             Data::Enum(data) => {
                 errors
                     .error(data.enum_token.span, "#[derive(Versioned)] supports structs with named fields, not enums");
-                Vec::new()
+                return None;
             }
             Data::Union(data) => {
                 errors.error(
                     data.union_token.span,
                     "#[derive(Versioned)] supports structs with named fields, not unions",
                 );
-                Vec::new()
+                return None;
             }
         };
-        errors.finish()?;
-        Ok(Input { original: node, ident: &node.ident, attrs, fields })
+        Some(Input { original: node, ident: &node.ident, attrs, fields })
     }
 
     /// The table: `#[versioned(table = "..")]`, or snake_case of the name plus "s".
@@ -69,6 +69,28 @@ impl<'a> Input<'a> {
         match &self.attrs.table {
             Some(table) => table.value(),
             None => format!("{}s", snake_case(&self.ident.unraw().to_string())),
+        }
+    }
+
+    /// The schema: `#[versioned(schema = "..")]`, if any.
+    pub fn schema(&self) -> Option<String> {
+        self.attrs.schema.as_ref().map(LitStr::value)
+    }
+
+    /// The table as messages name it: `schema.table`, or the table alone.
+    pub fn qualified(&self) -> String {
+        match self.schema() {
+            Some(schema) => format!("{schema}.{}", self.table()),
+            None => self.table(),
+        }
+    }
+
+    /// The path the generated code reaches the runtime by: `#[versioned(crate = "..")]`,
+    /// or `::versioned`.
+    pub fn crate_path(&self) -> TokenStream {
+        match &self.attrs.krate {
+            Some(path) => path.to_token_stream(),
+            None => quote!(::versioned),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The generated code: entity metadata and bind/read functions. The operations
 //! themselves live in `versioned-core`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Index, LitStr};
@@ -21,10 +21,17 @@ pub fn impl_versioned(input: &Input) -> TokenStream {
 }
 
 fn impl_versioned_trait(input: &Input) -> TokenStream {
+    let krate = input.crate_path();
+    let private = quote!(#krate::__private);
     let ident = input.ident;
     let (impl_generics, ty_generics, where_clause) = input.original.generics.split_for_impl();
     let entity = LitStr::new(&ident.to_string(), ident.span());
     let table = input.table();
+    let schema = match input.schema() {
+        Some(schema) => quote!(::core::option::Option::Some(#schema)),
+        None => quote!(::core::option::Option::None),
+    };
+    let qualified = input.qualified();
     let persisted: Vec<&Field> = input.persisted().collect();
     let columns = persisted.iter().map(|f| f.column());
     let key = input.key();
@@ -41,13 +48,15 @@ fn impl_versioned_trait(input: &Input) -> TokenStream {
     quote! {
         #[automatically_derived]
         #[allow(deprecated)]
-        impl #impl_generics ::versioned::Versioned for #ident #ty_generics #where_clause {
+        impl #impl_generics #krate::Versioned for #ident #ty_generics #where_clause {
             type Id = #id_ty;
             type Version = #version_ty_checked;
 
-            const META: &'static ::versioned::__private::EntityMeta = &::versioned::__private::EntityMeta {
+            const META: &'static #private::EntityMeta = &#private::EntityMeta {
                 entity: #entity,
                 table: #table,
+                schema: #schema,
+                qualified: #qualified,
                 columns: &[#(#columns),*],
                 key: &[#(#key_indices),*],
                 version: #version_index,
@@ -55,9 +64,9 @@ fn impl_versioned_trait(input: &Input) -> TokenStream {
             };
 
             #[inline]
-            fn statements(__dialect: ::versioned::__private::Dialect) -> &'static ::versioned::__private::Statements {
-                static __STATEMENTS: ::versioned::__private::StatementCache = ::versioned::__private::StatementCache::new();
-                __STATEMENTS.get(__dialect, <Self as ::versioned::Versioned>::META)
+            fn statements(__dialect: #private::Dialect) -> &'static #private::Statements {
+                static __STATEMENTS: #private::StatementCache = #private::StatementCache::new();
+                __STATEMENTS.get(__dialect, <Self as #krate::Versioned>::META)
             }
 
             #[inline]
@@ -72,8 +81,8 @@ fn impl_versioned_trait(input: &Input) -> TokenStream {
                 self.#version_ident = __version;
             }
 
-            fn key_debug(&self) -> ::versioned::__private::String {
-                ::versioned::__private::format!("{:?}", #key_debug)
+            fn key_debug(&self) -> #private::String {
+                #private::format!("{:?}", #key_debug)
             }
 
             #[inline]
@@ -86,6 +95,8 @@ fn impl_versioned_trait(input: &Input) -> TokenStream {
 }
 
 fn impl_bind(input: &Input) -> TokenStream {
+    let krate = input.crate_path();
+    let private = quote!(#krate::__private);
     let ident = input.ident;
     let persisted: Vec<&Field> = input.persisted().collect();
     let key = input.key();
@@ -96,11 +107,12 @@ fn impl_bind(input: &Input) -> TokenStream {
     let mut seen = std::collections::HashSet::new();
     let bounds = persisted.iter().filter(|f| seen.insert(f.ty.to_token_stream().to_string())).map(|f| {
         let ty = f.ty;
-        quote_spanned!(ty.span()=> #ty: ::versioned::__private::Encode<__B> + ::versioned::__private::Decode<__B>)
+        let private = respan(&private, ty.span());
+        quote_spanned!(ty.span()=> #ty: #private::Encode<__B> + #private::Decode<__B>)
     });
     let encode = |f: &Field, value: TokenStream| {
         let ty = f.ty;
-        quote!(<#ty as ::versioned::__private::Encode<__B>>::encode(#value))
+        quote!(<#ty as #private::Encode<__B>>::encode(#value))
     };
     let own = |f: &&Field| {
         let ident = f.ident;
@@ -136,9 +148,12 @@ fn impl_bind(input: &Input) -> TokenStream {
         match persisted.iter().position(|p| p.ident == f.ident) {
             Some(index) => {
                 let column = f.column();
-                quote!(#field: ::versioned::__private::decode::<__B, #ty>(__row, #index, #column)?)
+                quote!(#field: #private::decode::<__B, #ty>(__row, #index, #column)?)
             }
-            None => quote_spanned!(ty.span()=> #field: <#ty as ::versioned::__private::Default>::default()),
+            None => {
+                let private = respan(&private, ty.span());
+                quote_spanned!(ty.span()=> #field: <#ty as #private::Default>::default())
+            }
         }
     });
     let version_ty = version.ty;
@@ -147,25 +162,25 @@ fn impl_bind(input: &Input) -> TokenStream {
     let set_generated_key = if auto_key {
         let (field, ty, column) = (key[0].ident, key[0].ty, key[0].column());
         quote! {
-            self.#field = ::versioned::__private::decode_generated::<__B, #ty>(__key, #column)?;
-            ::versioned::__private::Result::Ok(())
+            self.#field = #private::decode_generated::<__B, #ty>(__key, #column)?;
+            #private::Result::Ok(())
         }
     } else {
         quote! {
             let _ = __key;
-            ::versioned::__private::Result::Ok(())
+            #private::Result::Ok(())
         }
     };
 
-    let params = quote!(&mut [<__B as ::versioned::__private::Backend>::Param<'_>]);
-    let version_ty_path = quote!(<Self as ::versioned::Versioned>::Version);
-    let result = quote!(::versioned::__private::Result);
-    let column_error = quote!(::versioned::__private::ColumnError);
-    let row = quote!(&mut <__B as ::versioned::__private::Backend>::Row<'_>);
+    let params = quote!(&mut [<__B as #private::Backend>::Param<'_>]);
+    let version_ty_path = quote!(<Self as #krate::Versioned>::Version);
+    let result = quote!(#private::Result);
+    let column_error = quote!(#private::ColumnError);
+    let row = quote!(&mut <__B as #private::Backend>::Row<'_>);
     quote! {
         #[automatically_derived]
         #[allow(deprecated)]
-        impl<__B: ::versioned::__private::Backend> ::versioned::__private::Bind<__B> for #ident
+        impl<__B: #private::Backend> #private::Bind<__B> for #ident
         where
             #(#bounds,)*
         {
@@ -195,7 +210,7 @@ fn impl_bind(input: &Input) -> TokenStream {
             }
 
             #[inline]
-            fn bind_key<__R>(__id: &<Self as ::versioned::Versioned>::Id, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
+            fn bind_key<__R>(__id: &<Self as #krate::Versioned>::Id, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
                 __f(&mut [#(#id_params),*])
             }
 
@@ -208,15 +223,28 @@ fn impl_bind(input: &Input) -> TokenStream {
 
             #[inline]
             fn decode_version(__row: #row) -> #result<#version_ty_path, #column_error> {
-                ::versioned::__private::decode::<__B, #version_ty>(__row, 0, #version_column)
+                #private::decode::<__B, #version_ty>(__row, 0, #version_column)
             }
 
             #[inline]
-            fn set_generated_key(&mut self, __key: &<__B as ::versioned::__private::Backend>::GeneratedKey) -> #result<(), #column_error> {
+            fn set_generated_key(&mut self, __key: &<__B as #private::Backend>::GeneratedKey) -> #result<(), #column_error> {
                 #set_generated_key
             }
         }
     }
+}
+
+/// `tokens` (a path) with every token at `span`, so that a bound naming the path is
+/// reported where `quote_spanned!` puts the rest of it.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }
 
 /// Index of `field` among the persisted fields.

@@ -20,14 +20,20 @@ pub fn derive_versioned(input: TokenStream) -> TokenStream {
     derive_versioned_inner(&input).into()
 }
 
-/// The derive over `proc_macro2` tokens, so it can be tested without rustc.
-fn derive_versioned_inner(input: &DeriveInput) -> proc_macro2::TokenStream {
-    ast::Input::from_syn(input)
-        .and_then(|input| {
-            valid::validate(&input)?;
-            Ok(expand::impl_versioned(&input))
-        })
-        .unwrap_or_else(syn::Error::into_compile_error)
+/// The derive over `proc_macro2` tokens, so it can be tested without rustc. Attribute
+/// and validation errors are collected together and reported at once.
+fn derive_versioned_inner(node: &DeriveInput) -> proc_macro2::TokenStream {
+    let mut errors = attr::Errors::default();
+    let input = ast::Input::from_syn(node, &mut errors);
+    if let Some(input) = &input {
+        valid::validate(input, &mut errors);
+    }
+    match (errors.finish(), input) {
+        (Ok(()), Some(input)) => expand::impl_versioned(&input),
+        (Err(errors), _) => errors.into_compile_error(),
+        // `from_syn` records why it read no input.
+        (Ok(()), None) => proc_macro2::TokenStream::new(),
+    }
 }
 
 #[cfg(test)]

@@ -5,15 +5,13 @@ use std::collections::HashMap;
 use crate::ast::{Field, Input};
 use crate::attr::Errors;
 
-/// Checks every rule, reporting all violations together.
-pub fn validate(input: &Input) -> syn::Result<()> {
-    let mut errors = Errors::default();
-    check_generics(input, &mut errors);
-    check_fields(input, &mut errors);
-    check_version(input, &mut errors);
-    check_key(input, &mut errors);
-    check_columns(input, &mut errors);
-    errors.finish()
+/// Checks every rule, recording each violation beside the attribute errors.
+pub fn validate(input: &Input, errors: &mut Errors) {
+    check_generics(input, errors);
+    check_fields(input, errors);
+    check_version(input, errors);
+    check_key(input, errors);
+    check_columns(input, errors);
 }
 
 // The statement cache is one static per entity type, which a generic struct cannot
@@ -96,10 +94,11 @@ fn check_key(input: &Input, errors: &mut Errors) {
 }
 
 // No two persisted fields share a column. Column names compare case-insensitively:
-// SQLite and MySQL fold them.
+// SQLite and MySQL fold them. A field whose attributes failed to parse is left out:
+// its column is not known.
 fn check_columns(input: &Input, errors: &mut Errors) {
     let mut seen: HashMap<String, &Field> = HashMap::new();
-    for field in input.persisted() {
+    for field in input.persisted().filter(|f| !f.attrs.failed) {
         let column = field.column();
         match seen.get(&column.to_lowercase()) {
             Some(first) => errors.error(

@@ -54,3 +54,32 @@ fn key_named_id_without_attribute() {
         }
     }));
 }
+
+#[test]
+fn crate_path() {
+    insta::assert_snapshot!(expand(syn::parse_quote! {
+        #[versioned(crate = "::app::orm")]
+        struct Note {
+            #[id(auto)]
+            id: i64,
+            body: String,
+            #[versioned(skip)]
+            draft: bool,
+            #[version]
+            version: i64,
+        }
+    }));
+}
+
+#[test]
+fn schema_qualified_table() {
+    insta::assert_snapshot!(expand(syn::parse_quote! {
+        #[versioned(schema = "app", table = "people")]
+        struct Person {
+            id: i64,
+            name: String,
+            #[version]
+            version: i32,
+        }
+    }));
+}

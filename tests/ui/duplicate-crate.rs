@@ -1,0 +1,20 @@
+use versioned::Versioned;
+
+#[derive(Versioned)]
+#[versioned(crate = "versioned", crate = "orm")]
+struct User {
+    id: i64,
+    #[version]
+    version: i64,
+}
+
+#[derive(Versioned)]
+#[versioned(crate = "versioned")]
+#[versioned(crate = "versioned")]
+struct Account {
+    id: i64,
+    #[version]
+    version: i64,
+}
+
+fn main() {}

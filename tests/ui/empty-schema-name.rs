@@ -1,0 +1,19 @@
+use versioned::Versioned;
+
+#[derive(Versioned)]
+#[versioned(schema = "")]
+struct User {
+    id: i64,
+    #[version]
+    version: i64,
+}
+
+#[derive(Versioned)]
+#[versioned(schema = " ", table = "accounts")]
+struct Account {
+    id: i64,
+    #[version]
+    version: i64,
+}
+
+fn main() {}
