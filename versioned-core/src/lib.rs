@@ -1,8 +1,9 @@
-//! Runtime of the [`versioned`](https://docs.rs/versioned) optimistic-locking entity
+//! Runtime of the [`versioned`](https://docs.rs/versioned-entity) optimistic-locking entity
 //! framework: the [`Versioned`] trait, errors, [`retry`], statement text and the
 //! database backends.
 //!
-//! Use it through the `versioned` crate, which adds `#[derive(Versioned)]`.
+//! Use it through the `versioned-entity` package (library `versioned`), which adds
+//! `#[derive(Versioned)]`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]

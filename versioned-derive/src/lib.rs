@@ -1,4 +1,5 @@
-//! Implementation detail of the `versioned` crate: `#[derive(Versioned)]`.
+//! Implementation detail of the `versioned-entity` package (library `versioned`):
+//! `#[derive(Versioned)]`.
 //!
 //! Documentation lives on the re-export, `versioned::Versioned`.
 
