@@ -8,9 +8,7 @@
 
 use std::sync::OnceLock;
 
-use sea_query::{
-    DeleteStatement, Expr, ExprTrait, Func, InsertStatement, Query, SelectStatement, TableRef, UpdateStatement,
-};
+use sea_query::{DeleteStatement, Expr, ExprTrait, InsertStatement, Query, SelectStatement, TableRef, UpdateStatement};
 
 /// The SQL dialects, one per backend.
 #[doc(hidden)]
@@ -162,7 +160,7 @@ impl Statements {
                 if meta.auto_key {
                     // Without AUTO_INCREMENT the stored key is the column's default.
                     let key = Expr::col(meta.columns[meta.key[0]]);
-                    let default = Expr::from(Func::cust("DEFAULT").arg(key.clone()));
+                    let default = Expr::from(sea_query::Func::cust("DEFAULT").arg(key.clone()));
                     statements.delete_no_key = delete_where(meta, ExprTrait::eq(key, default)).build_any(q).0;
                 }
                 statements
