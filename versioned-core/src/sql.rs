@@ -194,6 +194,7 @@ fn insert(meta: &EntityMeta) -> InsertStatement {
 }
 
 /// The insert, handing back the generated key.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn returning_key(meta: &EntityMeta) -> InsertStatement {
     let mut q = insert(meta);
     q.returning_col(meta.columns[meta.key[0]]);
