@@ -273,8 +273,9 @@ pub struct DecodeError {
     /// field, that key as the database sent it.
     pub id: String,
     source: BoxError,
-    /// For a generated key that does not fit: what became of the inserted row.
-    take_back: Option<TakeBack>,
+    /// For a generated key that does not fit: what became of the inserted row. Boxed:
+    /// rare, and `Error` stays small for every `Result` that carries it.
+    take_back: Option<Box<TakeBack>>,
 }
 
 impl DecodeError {
@@ -290,14 +291,14 @@ impl DecodeError {
         source: BoxError,
         take_back: TakeBack,
     ) -> Self {
-        DecodeError { table, column, id: key, source, take_back: Some(take_back) }
+        DecodeError { table, column, id: key, source, take_back: Some(Box::new(take_back)) }
     }
 
     /// For a generated key that did not fit its field: whether the inserted row was
     /// deleted again, so that the failed insert stored nothing. `None` for a column
     /// of a row that was read.
     pub fn row_taken_back(&self) -> Option<bool> {
-        self.take_back.as_ref().map(TakeBack::is_done)
+        self.take_back.as_deref().map(TakeBack::is_done)
     }
 }
 
