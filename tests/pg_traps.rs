@@ -512,19 +512,19 @@ fn generated_keys_come_back_through_returning() {
     assert_eq!(rows, [(ids[0], "red".to_owned(), 1), (ids[1], "green".to_owned(), 1)]);
 }
 
-/// The latest committed version or a retryable serialization failure: what a
-/// version read inside a REPEATABLE READ transaction must give, never the snapshot's.
-fn expect_committed_version(result: Result<(), Error>, id: i64, expected: i64, committed: i64) {
-    match result {
-        Err(Error::OptimisticLock(e)) => assert_eq!(traps::Conflict::from(&e), conflict(id, expected, Some(committed))),
-        Err(e) if sqlstate(&e) == Some(SqlState::T_R_SERIALIZATION_FAILURE) => assert!(e.is_retryable()),
-        other => panic!("expected a conflict naming version {committed} or a serialization failure, got {other:?}"),
-    }
+/// The retryable serialization failure (40001) PostgreSQL raises when a REPEATABLE READ
+/// transaction reads the version of a row committed since its snapshot with
+/// `SELECT .. FOR SHARE`, as `verify` and the read after a missed write do: never an
+/// answer from the snapshot.
+fn expect_serialization_failure(result: Result<(), Error>) {
+    let err = result.expect_err("a row changed since the snapshot cannot be read for share");
+    assert_eq!(sqlstate(&err), Some(SqlState::T_R_SERIALIZATION_FAILURE), "{err:?}");
+    assert!(err.is_retryable() && !err.is_conflict(), "{err:?}");
 }
 
 /// `verify` inside a REPEATABLE READ transaction checks the committed row, not the
-/// snapshot (the statement it runs is documented to read the latest committed
-/// version, as the MySQL backend does with a locking read).
+/// snapshot: a row committed since the snapshot is a serialization failure, and the
+/// next transaction's `verify` reports the committed version.
 #[test]
 fn repeatable_read_verify_sees_past_the_snapshot() {
     let Some(db) = Db::open("rr_verify", ACCOUNTS) else { return };
@@ -535,13 +535,18 @@ fn repeatable_read_verify_sees_past_the_snapshot() {
     let mine = Account::get(&mut tx, id).unwrap(); // snapshot: version 1
     assert_eq!(mine.version, 1);
     deposit(&mut b, id, 1); // committed after the snapshot: version 2
-    expect_committed_version(mine.verify(&mut tx), id, 1, 2);
+    expect_serialization_failure(mine.verify(&mut tx));
+    drop(tx);
+
+    let mut tx = a.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().unwrap();
+    assert_eq!(expect_conflict(mine.verify(&mut tx).unwrap_err()), conflict(id, 1, Some(2)));
     drop(tx);
     assert_eq!(account_row(&mut b, id), row("ada", 102, 2));
 }
 
-/// A save refused inside a REPEATABLE READ transaction reports the committed version
-/// as `actual`, not the snapshot's.
+/// A stale save inside a REPEATABLE READ transaction whose row was committed since
+/// the snapshot is a serialization failure, not a conflict naming the snapshot's
+/// version; in the next transaction it is a conflict naming the committed version.
 #[test]
 fn repeatable_read_conflict_names_the_committed_version() {
     let Some(db) = Db::open("rr_conflict", ACCOUNTS) else { return };
@@ -554,7 +559,12 @@ fn repeatable_read_conflict_names_the_committed_version() {
     deposit(&mut b, id, 1); // committed after the snapshot: version 2
     stale.balance = 0;
     let before = stale.clone();
-    expect_committed_version(stale.save(&mut tx), id, 0, 2);
+    expect_serialization_failure(stale.save(&mut tx));
+    assert_eq!(stale, before, "a failed save leaves the entity as it was");
+    drop(tx);
+
+    let mut tx = a.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().unwrap();
+    assert_eq!(expect_conflict(stale.save(&mut tx).unwrap_err()), conflict(id, 0, Some(2)));
     assert_eq!(stale, before, "a failed save leaves the entity as it was");
     drop(tx);
     assert_eq!(account_row(&mut b, id), row("ada", 102, 2));
