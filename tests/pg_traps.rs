@@ -198,6 +198,40 @@ fn deadlock_is_retryable() {
     assert_eq!(account_row(&mut setup, y.id), row("y", 21, 1));
 }
 
+/// A save that waits longer than `lock_timeout` for another transaction's row lock
+/// gets a retryable 55P03, and a retry loop succeeds once the lock is released.
+#[test]
+fn lock_timeout_is_retryable() {
+    let Some(db) = Db::open("lock_timeout", ACCOUNTS) else { return };
+    let (mut holder, mut waiter) = (db.client(), db.client());
+    let account = new_account(&mut waiter, "ada", 100);
+    waiter.batch_execute("SET lock_timeout = '100ms'").unwrap();
+
+    let mut lock = holder.transaction().unwrap();
+    lock.execute("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", &[&account.id]).unwrap();
+    let mut mine = account.clone();
+    mine.balance = 150;
+    let before = mine.clone();
+    let err = mine.save(&mut waiter).unwrap_err();
+    assert_eq!(sqlstate(&err), Some(SqlState::LOCK_NOT_AVAILABLE), "{err:?}");
+    assert!(err.is_retryable() && !err.is_conflict(), "{err:?}");
+    assert_eq!(mine, before, "a failed save leaves the entity as it was");
+
+    let mut attempts = 0;
+    let mut lock = Some(lock);
+    retry(RetryPolicy::default().no_delay(), || {
+        attempts += 1;
+        if attempts == 2 {
+            lock.take().unwrap().commit().unwrap(); // the holder is done
+        }
+        mine.save(&mut waiter)
+    })
+    .expect("the save goes through once the lock is released");
+    assert_eq!(attempts, 2);
+    drop(lock);
+    assert_eq!(account_row(&mut holder, account.id), row("ada", 150, 1));
+}
+
 /// Strict column types. A version field narrower or wider than its column
 /// cannot be read, and a text field cannot be written into an integer column; each
 /// is a typed error naming the column, and nothing changes.

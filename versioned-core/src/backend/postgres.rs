@@ -12,11 +12,15 @@
 //! `bigint` column). A type that maps to no built-in type (a custom enum, say), or to
 //! two whose conversion would change the value (`SystemTime`: `timestamp` and
 //! `timestamptz`), makes its statement be prepared, so the server names the types.
+//!
+//! Retryable ([`Error::is_retryable`]): serialization failures (40001), deadlocks
+//! (40P01) and locks not obtained in time (55P03, after `lock_timeout` or `NOWAIT`).
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
 use bytes::BytesMut;
+use postgres::error::SqlState;
 use postgres::types::{FromSql, FromSqlOwned, IsNull, ToSql, Type};
 use postgres::{Client, Row, Statement, Transaction};
 
@@ -136,10 +140,18 @@ fn conversion_error(e: postgres::Error) -> BoxError {
     }
 }
 
+/// Whether running the same work again may succeed after the server's `code`: a
+/// serialization failure (40001), a deadlock (40P01), or a lock not obtained in time
+/// (55P03: `lock_timeout`, `NOWAIT`).
+fn is_retryable_code(code: &SqlState) -> bool {
+    *code == SqlState::T_R_SERIALIZATION_FAILURE
+        || *code == SqlState::T_R_DEADLOCK_DETECTED
+        || *code == SqlState::LOCK_NOT_AVAILABLE
+}
+
 impl From<postgres::Error> for Error {
     fn from(e: postgres::Error) -> Self {
-        use postgres::error::SqlState;
-        let retryable = matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED);
+        let retryable = e.code().is_some_and(is_retryable_code);
         // The server's message is in the driver error's source; its code is in no text.
         match e.code().map(|code| format!("SQLSTATE {}", code.code())) {
             Some(context) => Error::Database(DatabaseError::with_context(e, retryable, context)),
@@ -461,6 +473,15 @@ mod tests {
         assert_eq!(natural_type::<f64>(), Type::FLOAT8);
         assert_eq!(natural_type::<Vec<u8>>(), Type::BYTEA);
         assert_eq!(natural_type::<Vec<i64>>(), Type::INT8_ARRAY);
+    }
+
+    #[test]
+    fn transient_server_errors_are_retryable() {
+        assert!(is_retryable_code(&SqlState::T_R_SERIALIZATION_FAILURE));
+        assert!(is_retryable_code(&SqlState::T_R_DEADLOCK_DETECTED));
+        assert!(is_retryable_code(&SqlState::LOCK_NOT_AVAILABLE));
+        assert!(!is_retryable_code(&SqlState::UNIQUE_VIOLATION));
+        assert!(!is_retryable_code(&SqlState::QUERY_CANCELED));
     }
 
     #[test]
