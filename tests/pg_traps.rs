@@ -1,5 +1,5 @@
-//! PostgreSQL traps: snapshot isolation, deadlocks, strict column types, a killed
-//! backend, the statement-caching client and generated keys.
+//! PostgreSQL traps: snapshot isolation, deadlocks, lock timeouts, strict column
+//! types, a killed backend and generated keys.
 //!
 //! Each test works in a schema of its own (`pgtrap_<test>`), so the tests run in
 //! parallel. The server comes from `VERSIONED_PG_URL`; when it does not answer the
@@ -7,110 +7,23 @@
 
 #![cfg(feature = "postgres")]
 
-use std::collections::BTreeSet;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use postgres::IsolationLevel;
 use postgres::error::SqlState;
-use postgres::{Client, IsolationLevel, NoTls};
-use versioned::backend::postgres::CachingClient;
 use versioned::{Error, RetryPolicy, Versioned, retry};
 
 mod common;
+#[path = "traps/pg.rs"]
+mod pg;
 #[path = "suite/db/server.rs"]
 mod server;
 mod traps;
 
-use server::{POSTGRES, chain, pg_config};
+use pg::{ACCOUNTS, Db, account_row, deposit, driver_error, sqlstate};
+use server::chain;
 use traps::{Account, conflict, expect_conflict, new_account, row};
-
-/// The table most tests use: a generated `bigint` key and a `bigint` version.
-const ACCOUNTS: &str = "
-    CREATE TABLE accounts (
-        id BIGSERIAL PRIMARY KEY,
-        owner TEXT NOT NULL,
-        balance BIGINT NOT NULL,
-        version BIGINT NOT NULL
-    );
-";
-
-/// A connection to the server, in no particular schema.
-fn connect() -> Result<Client, postgres::Error> {
-    pg_config().connect(NoTls)
-}
-
-/// One test's schema; every client it opens has it as its `search_path`.
-struct Db {
-    schema: String,
-}
-
-impl Db {
-    /// Creates the schema `pgtrap_<test>` afresh and runs `ddl` in it. `None` when no
-    /// server answers (see [`server::Server::connect`]).
-    fn open(test: &str, ddl: &str) -> Option<Db> {
-        let mut admin = POSTGRES.connect(connect)?;
-        let schema = format!("pgtrap_{test}");
-        admin
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema}; {ddl}"
-            ))
-            .expect("create the test schema");
-        Some(Db { schema })
-    }
-
-    /// A new connection working in the test's schema.
-    fn client(&self) -> Client {
-        let mut client = connect().expect("connect to PostgreSQL");
-        client.batch_execute(&format!("SET search_path TO {}", self.schema)).expect("set the search path");
-        client
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        // A failed test leaves its schema behind to look at; the next run drops it.
-        if thread::panicking() {
-            return;
-        }
-        if let Ok(mut admin) = connect() {
-            let _ =
-                admin.batch_execute(&format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
-        }
-    }
-}
-
-/// An `accounts` row as stored, `(owner, balance, version)`, read with plain SQL.
-fn account_row(client: &mut Client, id: i64) -> Option<(String, i64, i64)> {
-    client
-        .query_opt("SELECT owner, balance, version FROM accounts WHERE id = $1", &[&id])
-        .expect("read an accounts row")
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-}
-
-/// The driver's error inside an `Error::Database`.
-fn driver_error(err: &Error) -> &postgres::Error {
-    match err {
-        Error::Database(e) => {
-            e.downcast_ref::<postgres::Error>().unwrap_or_else(|| panic!("not a postgres::Error inside: {err:?}"))
-        }
-        other => panic!("expected Error::Database, got {other:?}"),
-    }
-}
-
-/// The SQLSTATE of a database error, if the server sent one.
-fn sqlstate(err: &Error) -> Option<SqlState> {
-    match err {
-        Error::Database(e) => e.downcast_ref::<postgres::Error>().and_then(|e| e.code()).cloned(),
-        _ => None,
-    }
-}
-
-/// Adds `amount` to an account's balance and saves it, as another writer would.
-fn deposit(client: &mut Client, id: i64, amount: i64) {
-    let mut account = Account::get(&mut *client, id).expect("read the account");
-    account.balance += amount;
-    account.save(client).expect("the other writer's save");
-}
 
 /// A snapshot transaction whose row was changed since its snapshot gets a
 /// retryable serialization failure, and a retry loop that starts a fresh transaction
@@ -395,102 +308,6 @@ fn terminated_backend_gives_a_typed_error_and_rolls_back() {
     again.balance = 120;
     again.save(&mut b).unwrap();
     assert_eq!(account_row(&mut b, committed.id), row("ada", 120, 1));
-}
-
-/// The statements `versioned` prepared on a caching client's session, one entry per
-/// prepared statement (a duplicate would mean a statement prepared twice).
-fn prepared_statements(client: &mut Client) -> Vec<String> {
-    client
-        .query(
-            "SELECT statement FROM pg_prepared_statements \
-             WHERE statement LIKE '%accounts%' AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY 1",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
-}
-
-/// `CachingClient` reports conflicts as a plain client does, its
-/// transactions commit and roll back, and it prepares each statement once.
-#[test]
-fn caching_client_reports_conflicts_runs_transactions_and_reuses_statements() {
-    let Some(db) = Db::open("caching_client", ACCOUNTS) else { return };
-    let (mut plain, mut other) = (db.client(), db.client());
-    let mut cached = CachingClient::new(db.client());
-
-    // Conflicts: the same error through both clients.
-    let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 7 };
-    account.insert(&mut cached).unwrap();
-    assert_eq!(account.version, 0);
-    let id = account.id;
-    let (mut stale_plain, mut stale_cached) = (account.clone(), account.clone());
-    deposit(&mut other, id, 5);
-    stale_plain.balance = 1;
-    stale_cached.balance = 1;
-    let before = stale_cached.clone();
-    let from_plain = expect_conflict(stale_plain.save(&mut plain).unwrap_err());
-    let from_cached = expect_conflict(stale_cached.save(&mut cached).unwrap_err());
-    assert_eq!(from_cached, conflict(id, 0, Some(1)));
-    assert_eq!(from_cached, from_plain);
-    assert_eq!(stale_cached, before);
-    assert_eq!(expect_conflict(stale_cached.verify(&mut cached).unwrap_err()), conflict(id, 0, Some(1)));
-    assert_eq!(expect_conflict(stale_cached.delete(&mut cached).unwrap_err()), conflict(id, 0, Some(1)));
-    assert_eq!(account_row(&mut other, id), row("ada", 105, 1));
-
-    // A committed transaction.
-    let mut account = Account::get(&mut cached, id).unwrap();
-    let mut tx = cached.transaction().unwrap();
-    account.balance = 300;
-    account.save(&mut tx).unwrap();
-    account.touch(&mut tx).unwrap();
-    assert_eq!(Account::get(&mut tx, id).unwrap(), account, "the transaction sees its own writes");
-    assert_eq!(account_row(&mut other, id), row("ada", 105, 1), "nothing visible before commit");
-    tx.commit().unwrap();
-    assert_eq!(account.version, 3);
-    assert_eq!(account_row(&mut other, id), row("ada", 300, 3));
-
-    // A rolled-back transaction, explicitly and by drop.
-    let mut tx = cached.transaction().unwrap();
-    let mut doomed = account.clone();
-    doomed.balance = 999;
-    doomed.save(&mut tx).unwrap();
-    tx.rollback().unwrap();
-    assert_eq!(account_row(&mut other, id), row("ada", 300, 3), "rolled back");
-    {
-        let mut tx = cached.transaction().unwrap();
-        let mut doomed = account.clone();
-        doomed.balance = 998;
-        doomed.save(&mut tx).unwrap();
-    }
-    assert_eq!(account_row(&mut other, id), row("ada", 300, 3), "rolled back on drop");
-    doomed.reload(&mut cached).unwrap();
-    assert_eq!(doomed, account, "reload after a rollback brings back the committed row");
-
-    // Statements: insert, update (save), touch, delete, select (get/reload) and
-    // select_version (conflicts/verify), each prepared once on this session.
-    let prepared = prepared_statements(&mut cached);
-    let distinct: BTreeSet<&String> = prepared.iter().collect();
-    assert_eq!(distinct.len(), prepared.len(), "a statement was prepared twice: {prepared:#?}");
-    assert_eq!(prepared.len(), 6, "one statement per kind: {prepared:#?}");
-    for _ in 0..5 {
-        account.balance += 1;
-        account.save(&mut cached).unwrap();
-        account.touch(&mut cached).unwrap();
-        account.verify(&mut cached).unwrap();
-        account = Account::get(&mut cached, id).unwrap();
-        let mut tx = cached.transaction().unwrap();
-        account.save(&mut tx).unwrap();
-        tx.commit().unwrap();
-        let mut extra = Account { id: 0, owner: "bob".into(), balance: 0, version: 0 };
-        extra.insert(&mut cached).unwrap();
-        extra.delete(&mut cached).unwrap();
-    }
-    assert_eq!(prepared_statements(&mut cached), prepared, "repeated calls prepare nothing new");
-    assert_eq!(account_row(&mut other, id), row("ada", 305, 18));
-    let count: i64 = other.query_one("SELECT count(*) FROM accounts", &[]).unwrap().get(0);
-    assert_eq!(count, 1, "every extra row was deleted");
 }
 
 /// Generated keys come back through `RETURNING`, for `bigserial` and

@@ -1,0 +1,121 @@
+//! PostgreSQL through `CachingClient`, which prepares each statement once per
+//! connection: conflicts, transactions, and the statements it keeps.
+//!
+//! Each test works in a schema of its own (`pgtrap_<test>`), so the tests run in
+//! parallel. The server comes from `VERSIONED_PG_URL`; when it does not answer the
+//! tests say so and pass, except under `CI=true`, where they fail.
+
+#![cfg(feature = "postgres")]
+
+use std::collections::BTreeSet;
+
+use postgres::Client;
+use versioned::Versioned;
+use versioned::backend::postgres::CachingClient;
+
+mod common;
+#[path = "traps/pg.rs"]
+mod pg;
+#[path = "suite/db/server.rs"]
+mod server;
+#[allow(dead_code)] // the trap files' deadlock scenario is not used here
+mod traps;
+
+use pg::{ACCOUNTS, Db, account_row, deposit};
+use traps::{Account, conflict, expect_conflict, row};
+
+/// The statements `versioned` prepared on a caching client's session, one entry per
+/// prepared statement (a duplicate would mean a statement prepared twice).
+fn prepared_statements(client: &mut Client) -> Vec<String> {
+    client
+        .query(
+            "SELECT statement FROM pg_prepared_statements \
+             WHERE statement LIKE '%accounts%' AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// `CachingClient` reports conflicts as a plain client does, its
+/// transactions commit and roll back, and it prepares each statement once.
+#[test]
+fn caching_client_reports_conflicts_runs_transactions_and_reuses_statements() {
+    let Some(db) = Db::open("caching_client", ACCOUNTS) else { return };
+    let (mut plain, mut other) = (db.client(), db.client());
+    let mut cached = CachingClient::new(db.client());
+
+    // Conflicts: the same error through both clients.
+    let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 7 };
+    account.insert(&mut cached).unwrap();
+    assert_eq!(account.version, 0);
+    let id = account.id;
+    let (mut stale_plain, mut stale_cached) = (account.clone(), account.clone());
+    deposit(&mut other, id, 5);
+    stale_plain.balance = 1;
+    stale_cached.balance = 1;
+    let before = stale_cached.clone();
+    let from_plain = expect_conflict(stale_plain.save(&mut plain).unwrap_err());
+    let from_cached = expect_conflict(stale_cached.save(&mut cached).unwrap_err());
+    assert_eq!(from_cached, conflict(id, 0, Some(1)));
+    assert_eq!(from_cached, from_plain);
+    assert_eq!(stale_cached, before);
+    assert_eq!(expect_conflict(stale_cached.verify(&mut cached).unwrap_err()), conflict(id, 0, Some(1)));
+    assert_eq!(expect_conflict(stale_cached.delete(&mut cached).unwrap_err()), conflict(id, 0, Some(1)));
+    assert_eq!(account_row(&mut other, id), row("ada", 105, 1));
+
+    // A committed transaction.
+    let mut account = Account::get(&mut cached, id).unwrap();
+    let mut tx = cached.transaction().unwrap();
+    account.balance = 300;
+    account.save(&mut tx).unwrap();
+    account.touch(&mut tx).unwrap();
+    assert_eq!(Account::get(&mut tx, id).unwrap(), account, "the transaction sees its own writes");
+    assert_eq!(account_row(&mut other, id), row("ada", 105, 1), "nothing visible before commit");
+    tx.commit().unwrap();
+    assert_eq!(account.version, 3);
+    assert_eq!(account_row(&mut other, id), row("ada", 300, 3));
+
+    // A rolled-back transaction, explicitly and by drop.
+    let mut tx = cached.transaction().unwrap();
+    let mut doomed = account.clone();
+    doomed.balance = 999;
+    doomed.save(&mut tx).unwrap();
+    tx.rollback().unwrap();
+    assert_eq!(account_row(&mut other, id), row("ada", 300, 3), "rolled back");
+    {
+        let mut tx = cached.transaction().unwrap();
+        let mut doomed = account.clone();
+        doomed.balance = 998;
+        doomed.save(&mut tx).unwrap();
+    }
+    assert_eq!(account_row(&mut other, id), row("ada", 300, 3), "rolled back on drop");
+    doomed.reload(&mut cached).unwrap();
+    assert_eq!(doomed, account, "reload after a rollback brings back the committed row");
+
+    // Statements: insert, update (save), touch, delete, select (get/reload) and
+    // select_version (conflicts/verify), each prepared once on this session.
+    let prepared = prepared_statements(&mut cached);
+    let distinct: BTreeSet<&String> = prepared.iter().collect();
+    assert_eq!(distinct.len(), prepared.len(), "a statement was prepared twice: {prepared:#?}");
+    assert_eq!(prepared.len(), 6, "one statement per kind: {prepared:#?}");
+    for _ in 0..5 {
+        account.balance += 1;
+        account.save(&mut cached).unwrap();
+        account.touch(&mut cached).unwrap();
+        account.verify(&mut cached).unwrap();
+        account = Account::get(&mut cached, id).unwrap();
+        let mut tx = cached.transaction().unwrap();
+        account.save(&mut tx).unwrap();
+        tx.commit().unwrap();
+        let mut extra = Account { id: 0, owner: "bob".into(), balance: 0, version: 0 };
+        extra.insert(&mut cached).unwrap();
+        extra.delete(&mut cached).unwrap();
+    }
+    assert_eq!(prepared_statements(&mut cached), prepared, "repeated calls prepare nothing new");
+    assert_eq!(account_row(&mut other, id), row("ada", 305, 18));
+    let count: i64 = other.query_one("SELECT count(*) FROM accounts", &[]).unwrap().get(0);
+    assert_eq!(count, 1, "every extra row was deleted");
+}
