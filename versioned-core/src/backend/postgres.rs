@@ -1,17 +1,21 @@
 //! PostgreSQL through the `postgres` crate.
 //!
-//! Executors: `&mut postgres::Client` and `&mut postgres::Transaction`, which send each
-//! statement in one round trip with its parameters' types (PostgreSQL parses the text
-//! each time); and [`CachingClient`] / [`CachingTransaction`], which prepare each
-//! statement once per connection and then only bind and execute it, as hand-written
-//! code with prepared statements does.
+//! Executors: `&mut postgres::Client` and `&mut postgres::Transaction`, which send a
+//! statement whose parameters' types are all known in one round trip with those types
+//! (PostgreSQL parses the text each time); and [`CachingClient`] /
+//! [`CachingTransaction`], which prepare each statement once per connection and then
+//! only bind and execute it, as hand-written code with prepared statements does.
 //!
-//! A parameter's type is the PostgreSQL type its Rust type maps to first among the
-//! built-in types (`i32` is `int4`, `String` is `text`, `Option<T>` is `T`'s);
-//! PostgreSQL converts it to the column's type where SQL allows (an `i32` into a
-//! `bigint` column). A type that maps to no built-in type (a custom enum, say), or to
-//! two whose conversion would change the value (`SystemTime`: `timestamp` and
-//! `timestamptz`), makes its statement be prepared, so the server names the types.
+//! A parameter is sent with a type only where every conversion the server may apply
+//! to it keeps the value or fails loudly: the integers (an `i16`, `i32` or `i64` is
+//! `int2`, `int4` or `int8`, converted to a wider or narrower integer column or
+//! refused when out of range), `text`, `bool`, `bytea`, `uuid`, and arrays of these;
+//! `Option<T>` is sent as `T`. Any other type (`f64`, the date and time types, a
+//! custom enum) is left to the server, which names the column's own type: a float
+//! into a `real` or `numeric` column, or a `DateTime<Utc>` into a `timestamp` one, is
+//! then refused by the driver, as with a statement prepared by hand, instead of being
+//! rounded or shifted by the session's `TimeZone`. A statement with such a parameter
+//! is prepared before it runs (two round trips on a plain `Client`).
 //!
 //! Retryable ([`Error::is_retryable`]): serialization failures (40001), deadlocks
 //! (40P01) and locks not obtained in time (55P03, after `lock_timeout` or `NOWAIT`).
@@ -68,46 +72,32 @@ impl Backend for Postgres {
     }
 }
 
-/// The built-in types a parameter may map to, most specific first.
+/// The types a parameter is sent as, most specific first: those whose conversions by
+/// the server either keep the value or fail (an `int8` into an `int4` column beyond
+/// its range). Floats, numerics, dates and times are not among them: the server
+/// would round or shift them into a column of a neighbouring type.
 const CANDIDATES: &[Type] = &[
     Type::INT8,
     Type::INT4,
     Type::INT2,
     Type::BOOL,
-    Type::FLOAT8,
-    Type::FLOAT4,
     Type::TEXT,
     Type::BYTEA,
-    Type::TIMESTAMPTZ,
-    Type::TIMESTAMP,
-    Type::DATE,
-    Type::TIME,
     Type::UUID,
-    Type::JSONB,
-    Type::NUMERIC,
-    Type::INET,
-    Type::CHAR,
-    Type::OID,
     Type::INT8_ARRAY,
     Type::INT4_ARRAY,
     Type::INT2_ARRAY,
-    Type::TEXT_ARRAY,
     Type::BOOL_ARRAY,
-    Type::FLOAT8_ARRAY,
-    Type::FLOAT4_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::BYTEA_ARRAY,
     Type::UUID_ARRAY,
 ];
 
-/// The PostgreSQL type `T` is sent as, or `Type::UNKNOWN` to let the server decide.
-///
-/// A type that accepts both members of a pair whose conversion changes the value
-/// (`timestamptz` to `timestamp` shifts by the session's time zone; `jsonb` to `json`
-/// reorders keys) is left to the server, which knows the column's type.
+/// The PostgreSQL type `T` is sent as, or `Type::UNKNOWN` to let the server name it
+/// from the statement (the column's type).
 #[inline]
 fn natural_type<T: ToSql>() -> Type {
     match CANDIDATES.iter().find(|ty| T::accepts(ty)) {
-        Some(&Type::TIMESTAMPTZ) if T::accepts(&Type::TIMESTAMP) => Type::UNKNOWN,
-        Some(&Type::JSONB) if T::accepts(&Type::JSON) => Type::UNKNOWN,
         Some(ty) => ty.clone(),
         None => Type::UNKNOWN,
     }
@@ -206,7 +196,13 @@ fn typed(params: &[Param<'_>]) -> bool {
     params.iter().all(|(_, ty)| *ty != Type::UNKNOWN)
 }
 
-/// The values alone, for a statement whose types the server names.
+/// The parameters' types to prepare a statement with: `Type::UNKNOWN`, which the
+/// server takes as unspecified, where it is to name the type.
+fn param_types(params: &[Param<'_>]) -> Vec<Type> {
+    params.iter().map(|(_, ty)| ty.clone()).collect()
+}
+
+/// The values alone.
 fn values<'a>(params: &[Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
     params.iter().map(|(value, _)| *value).collect()
 }
@@ -231,9 +227,7 @@ trait Connection {
     fn execute_typed(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, postgres::Error>;
     fn query_typed_opt(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, postgres::Error>;
     fn execute(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error>;
-    fn execute_str(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error>;
     fn query_opt(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error>;
-    fn query_opt_str(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error>;
     fn prepare_typed(&mut self, sql: &str, types: &[Type]) -> Result<Statement, postgres::Error>;
 }
 
@@ -253,14 +247,8 @@ macro_rules! connection {
             fn execute(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error> {
                 <$ty>::execute(self, sql, params)
             }
-            fn execute_str(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error> {
-                <$ty>::execute(self, sql, params)
-            }
             #[inline]
             fn query_opt(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error> {
-                <$ty>::query_opt(self, sql, params)
-            }
-            fn query_opt_str(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error> {
                 <$ty>::query_opt(self, sql, params)
             }
             fn prepare_typed(&mut self, sql: &str, types: &[Type]) -> Result<Statement, postgres::Error> {
@@ -272,13 +260,23 @@ macro_rules! connection {
 
 connection!(Client, Transaction<'_>);
 
-/// Runs a write in one round trip (typed), or prepared by the server when a type is unknown.
+/// Runs a write in one round trip when every parameter's type is known; otherwise
+/// prepares it first, so the server names the types left unknown.
 fn execute_once(conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
-    if typed(params) { Ok(conn.execute_typed(sql, params)?) } else { Ok(conn.execute_str(sql, &values(params))?) }
+    if typed(params) {
+        return Ok(conn.execute_typed(sql, params)?);
+    }
+    let statement = conn.prepare_typed(sql, &param_types(params))?;
+    Ok(with_values(params, |values| conn.execute(&statement, values))?)
 }
 
+/// Runs a query as [`execute_once`] runs a write.
 fn query_once(conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, Error> {
-    if typed(params) { Ok(conn.query_typed_opt(sql, params)?) } else { Ok(conn.query_opt_str(sql, &values(params))?) }
+    if typed(params) {
+        return Ok(conn.query_typed_opt(sql, params)?);
+    }
+    let statement = conn.prepare_typed(sql, &param_types(params))?;
+    Ok(with_values(params, |values| conn.query_opt(&statement, values))?)
 }
 
 /// Prepared statements of one connection, keyed by their text.
@@ -286,14 +284,13 @@ fn query_once(conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Re
 struct Prepared(HashMap<Box<str>, Statement>);
 
 impl Prepared {
-    /// The statement for `sql`, prepared on first use with the parameters' types.
+    /// The statement for `sql`, prepared on first use with the parameters' types
+    /// where they are known.
     fn get(&mut self, conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<Statement, Error> {
         if let Some(statement) = self.0.get(sql) {
             return Ok(statement.clone());
         }
-        let types: Vec<Type> =
-            if typed(params) { params.iter().map(|(_, ty)| ty.clone()).collect() } else { Vec::new() };
-        let statement = conn.prepare_typed(sql, &types)?;
+        let statement = conn.prepare_typed(sql, &param_types(params))?;
         self.0.insert(sql.into(), statement.clone());
         Ok(statement)
     }
@@ -461,7 +458,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parameters_are_typed_by_their_rust_type() {
+    fn parameters_are_typed_where_conversions_keep_the_value() {
         assert_eq!(natural_type::<i16>(), Type::INT2);
         assert_eq!(natural_type::<i32>(), Type::INT4);
         assert_eq!(natural_type::<i64>(), Type::INT8);
@@ -470,9 +467,27 @@ mod tests {
         assert_eq!(natural_type::<Option<String>>(), Type::TEXT);
         assert_eq!(natural_type::<&str>(), Type::TEXT);
         assert_eq!(natural_type::<bool>(), Type::BOOL);
-        assert_eq!(natural_type::<f64>(), Type::FLOAT8);
         assert_eq!(natural_type::<Vec<u8>>(), Type::BYTEA);
         assert_eq!(natural_type::<Vec<i64>>(), Type::INT8_ARRAY);
+        assert_eq!(natural_type::<Vec<String>>(), Type::TEXT_ARRAY);
+        assert_eq!(natural_type::<Vec<Vec<u8>>>(), Type::BYTEA_ARRAY);
+    }
+
+    #[test]
+    fn types_the_server_would_round_or_shift_are_left_to_it() {
+        // `real`, `numeric`: rounded; `timestamp` and `timestamptz`: shifted by the
+        // session's time zone; `oid` into `int4`: negative.
+        assert_eq!(natural_type::<f64>(), Type::UNKNOWN);
+        assert_eq!(natural_type::<f32>(), Type::UNKNOWN);
+        assert_eq!(natural_type::<Option<f64>>(), Type::UNKNOWN);
+        assert_eq!(natural_type::<Vec<f64>>(), Type::UNKNOWN);
+        assert_eq!(natural_type::<std::time::SystemTime>(), Type::UNKNOWN);
+        assert_eq!(natural_type::<std::net::IpAddr>(), Type::UNKNOWN);
+        assert_eq!(natural_type::<u32>(), Type::UNKNOWN);
+        assert_eq!(natural_type::<i8>(), Type::UNKNOWN);
+        assert!(!typed(&[(&1_i64, Type::INT8), (&1.5_f64, Type::UNKNOWN)]));
+        assert!(typed(&[(&1_i64, Type::INT8), (&"a", Type::TEXT)]));
+        assert_eq!(param_types(&[(&1_i64, Type::INT8), (&1.5_f64, Type::UNKNOWN)]), [Type::INT8, Type::UNKNOWN]);
     }
 
     #[test]
@@ -482,13 +497,5 @@ mod tests {
         assert!(is_retryable_code(&SqlState::LOCK_NOT_AVAILABLE));
         assert!(!is_retryable_code(&SqlState::UNIQUE_VIOLATION));
         assert!(!is_retryable_code(&SqlState::QUERY_CANCELED));
-    }
-
-    #[test]
-    fn ambiguous_types_are_left_to_the_server() {
-        // `SystemTime` binds as both `timestamp` and `timestamptz`.
-        assert_eq!(natural_type::<std::time::SystemTime>(), Type::UNKNOWN);
-        assert!(!typed(&[(&1_i64, Type::INT8), (&std::time::SystemTime::UNIX_EPOCH, Type::UNKNOWN)]));
-        assert!(typed(&[(&1_i64, Type::INT8), (&"a", Type::TEXT)]));
     }
 }
