@@ -1,14 +1,15 @@
-//! `versioned` side by side with hand-written `postgres` code, on one PostgreSQL
-//! connection.
+//! `versioned` side by side with hand-written `postgres` code, both sides of each
+//! operation on one PostgreSQL connection.
 //!
 //! The hand-written side prepares its statements once, before the loop, and then only
 //! binds and executes them (`client.execute(&stmt, ..)`, `client.query_opt(&stmt, ..)`),
 //! checking the rows affected and computing the new version in Rust. The library runs
-//! on the same connection in two ways:
+//! in two ways, each on a connection of its own that its hand-written side shares:
 //! - `&mut postgres::Client`: each call sends one typed statement in one round trip,
 //!   which PostgreSQL parses and plans every time;
-//! - `&mut CachingClient` (wrapping that connection): each statement is prepared once,
-//!   then only bound and executed, like the hand-written side.
+//! - `&mut CachingClient`: each statement is prepared once, then only bound and
+//!   executed, like the hand-written side (which runs its own statements through the
+//!   `CachingClient`'s `execute` and `query_opt`).
 //!
 //! Two reference rows time no library code: the driver's own one-round-trip typed calls
 //! (`execute_typed`, `query_typed_opt`) against the prepared statements. They are the
@@ -52,11 +53,50 @@ common::user_entity!("bench_users");
 /// The same operations written by hand against `postgres`, as an application would
 /// without the library: statements prepared once, then bound and executed.
 mod hand {
-    use postgres::types::Type;
+    use postgres::types::{ToSql, Type};
     use postgres::{Client, GenericClient, Row, Statement};
+    use versioned::backend::postgres::CachingClient;
 
     use super::User;
     use crate::common::BoxResult;
+
+    /// What the hand-written side asks of its connection, a `Client` or a
+    /// `CachingClient`: the driver's calls, each one inlined forward on the latter.
+    pub trait Conn {
+        fn prepare(&mut self, sql: &str) -> Result<Statement, postgres::Error>;
+        fn execute(&mut self, stmt: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error>;
+        fn query_opt(
+            &mut self,
+            stmt: &Statement,
+            params: &[&(dyn ToSql + Sync)],
+        ) -> Result<Option<Row>, postgres::Error>;
+    }
+
+    /// Implements [`Conn`] with each type's methods of the same names.
+    macro_rules! conn {
+        ($($ty:ty),*) => {$(
+            impl Conn for $ty {
+                #[inline]
+                fn prepare(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+                    <$ty>::prepare(self, sql)
+                }
+                #[inline]
+                fn execute(&mut self, stmt: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error> {
+                    <$ty>::execute(self, stmt, params)
+                }
+                #[inline]
+                fn query_opt(
+                    &mut self,
+                    stmt: &Statement,
+                    params: &[&(dyn ToSql + Sync)],
+                ) -> Result<Option<Row>, postgres::Error> {
+                    <$ty>::query_opt(self, stmt, params)
+                }
+            }
+        )*};
+    }
+
+    conn!(Client, CachingClient);
 
     pub const UPDATE: &str = r#"UPDATE "bench_users" SET "name" = $1, "email" = $2, "score" = $3, "version" = $4 WHERE "id" = $5 AND "version" = $6"#;
     pub const SELECT: &str = r#"SELECT "id", "name", "email", "score", "version" FROM "bench_users" WHERE "id" = $1"#;
@@ -74,7 +114,7 @@ mod hand {
         })
     }
 
-    /// The statements, prepared on one connection.
+    /// The statements, prepared on one connection and run on it only.
     pub struct Hand {
         update: Statement,
         select: Statement,
@@ -82,7 +122,7 @@ mod hand {
     }
 
     impl Hand {
-        pub fn prepare(client: &mut Client) -> Result<Hand, postgres::Error> {
+        pub fn prepare(client: &mut impl Conn) -> Result<Hand, postgres::Error> {
             Ok(Hand {
                 update: client.prepare(UPDATE)?,
                 select: client.prepare(SELECT)?,
@@ -92,7 +132,7 @@ mod hand {
 
         /// A version-checked update: zero rows matched is an error, and the entity
         /// keeps its version unless the write went through.
-        pub fn save(&self, client: &mut Client, u: &mut User) -> BoxResult<()> {
+        pub fn save(&self, client: &mut impl Conn, u: &mut User) -> BoxResult<()> {
             let new = u.version.wrapping_add(1);
             let changed = client.execute(&self.update, &[&u.name, &u.email, &u.score, &new, &u.id, &u.version])?;
             if changed == 0 {
@@ -102,7 +142,7 @@ mod hand {
             Ok(())
         }
 
-        pub fn get(&self, client: &mut Client, id: i64) -> BoxResult<User> {
+        pub fn get(&self, client: &mut impl Conn, id: i64) -> BoxResult<User> {
             let row = client.query_opt(&self.select, &[&id])?.ok_or_else(|| format!("bench_users id={id}: no row"))?;
             user_from_row(&row)
         }
@@ -191,11 +231,14 @@ impl Op {
     }
 }
 
-/// The connection and the entities the batches work on.
+/// The connections and the entities the batches work on.
 struct Bench {
-    /// The one connection both sides use; `&mut *db` is its plain `Client`.
-    db: CachingClient,
+    /// The plain `Client`'s connection, and its hand-written statements.
+    client: Client,
     hand: hand::Hand,
+    /// The `CachingClient`'s connection, and its hand-written statements.
+    cached: CachingClient,
+    cached_hand: hand::Hand,
     /// Row `i + 1` as last written, version included.
     users: Vec<User>,
     batch: usize,
@@ -211,7 +254,7 @@ fn connect(url: &str) -> BoxResult<Client> {
 }
 
 impl Bench {
-    fn new(mut client: Client, batch: usize) -> BoxResult<Bench> {
+    fn new((mut client, cached): (Client, Client), batch: usize) -> BoxResult<Bench> {
         client.batch_execute(
             "SET synchronous_commit = off;
             CREATE SCHEMA IF NOT EXISTS bench;
@@ -233,26 +276,30 @@ impl Bench {
         }
         tx.commit()?;
         client.batch_execute("VACUUM ANALYZE bench_users")?;
-        Ok(Bench { db: CachingClient::new(client), hand, users, batch })
+        let mut cached = CachingClient::new(cached);
+        cached.batch_execute("SET synchronous_commit = off; SET search_path TO bench")?;
+        let cached_hand = hand::Hand::prepare(&mut cached)?;
+        Ok(Bench { client, hand, cached, cached_hand, users, batch })
     }
 
     fn run(&mut self, op: Op, side: Side, round: usize) -> BoxResult<Batch> {
         let start = window(round, self.batch);
         let users = &mut self.users[start..start + self.batch];
         let ids = start as i64 + 1..(start + self.batch) as i64 + 1;
-        let (db, hand) = (&mut self.db, &self.hand);
+        let (client, hand) = (&mut self.client, &self.hand);
+        let (cached, cached_hand) = (&mut self.cached, &self.cached_hand);
         measure(|| -> BoxResult<()> {
             match (op, side) {
-                (Op::Save, Side::Ours) => each_user(users, |u| Ok(u.save(&mut **db)?)),
-                (Op::CachingSave, Side::Ours) => each_user(users, |u| Ok(u.save(&mut *db)?)),
-                (Op::Save | Op::CachingSave, Side::Hand) => each_user(users, |u| hand.save(db, u)),
-                (Op::Get, Side::Ours) => each_id(ids, |id| Ok(User::get(&mut **db, id)?)),
-                (Op::CachingGet, Side::Ours) => each_id(ids, |id| Ok(User::get(&mut *db, id)?)),
-                (Op::Get | Op::CachingGet, Side::Hand) => each_id(ids, |id| hand.get(db, id)),
-                (Op::TypedSave, Side::Ours) => each_user(users, |u| hand::Hand::save_typed(db, u)),
-                (Op::TypedSave, Side::Hand) => each_user(users, |u| hand.save(db, u)),
-                (Op::TypedGet, Side::Ours) => each_id(ids, |id| hand::Hand::get_typed(db, id)),
-                (Op::TypedGet, Side::Hand) => each_id(ids, |id| hand.get(db, id)),
+                (Op::Save, Side::Ours) => each_user(users, |u| Ok(u.save(&mut *client)?)),
+                (Op::Save | Op::TypedSave, Side::Hand) => each_user(users, |u| hand.save(client, u)),
+                (Op::CachingSave, Side::Ours) => each_user(users, |u| Ok(u.save(&mut *cached)?)),
+                (Op::CachingSave, Side::Hand) => each_user(users, |u| cached_hand.save(cached, u)),
+                (Op::Get, Side::Ours) => each_id(ids, |id| Ok(User::get(&mut *client, id)?)),
+                (Op::Get | Op::TypedGet, Side::Hand) => each_id(ids, |id| hand.get(client, id)),
+                (Op::CachingGet, Side::Ours) => each_id(ids, |id| Ok(User::get(&mut *cached, id)?)),
+                (Op::CachingGet, Side::Hand) => each_id(ids, |id| cached_hand.get(cached, id)),
+                (Op::TypedSave, Side::Ours) => each_user(users, |u| hand::Hand::save_typed(client, u)),
+                (Op::TypedGet, Side::Ours) => each_id(ids, |id| hand::Hand::get_typed(client, id)),
             }
         })
     }
@@ -262,16 +309,24 @@ impl Bench {
 /// rows and entities behind, through either executor.
 fn check_same_work(bench: &mut Bench) -> BoxResult<()> {
     common::compare_statements(versioned::__private::Dialect::Postgres, &[hand::UPDATE, hand::SELECT]);
-    let Bench { db, hand, users, .. } = bench;
+    let Bench { client, hand, cached, cached_hand, users, .. } = bench;
     // Row 3 has no email, row 4 has one.
-    for (caching, i) in [(false, 2), (false, 3), (true, 2), (true, 3)] {
+    for i in [2, 3] {
         common::check_row(
-            db,
+            client,
             &mut users[i],
-            |db, u| if caching { u.save(db) } else { u.save(&mut **db) },
-            |db, id| if caching { User::get(db, id) } else { User::get(&mut **db, id) },
+            |db, u| u.save(db),
+            |db, id| User::get(db, id),
             |db, u| hand.save(db, u),
             |db, id| hand.get(db, id),
+        )?;
+        common::check_row(
+            cached,
+            &mut users[i],
+            |db, u| u.save(db),
+            |db, id| User::get(db, id),
+            |db, u| cached_hand.save(db, u),
+            |db, id| cached_hand.get(db, id),
         )?;
     }
     Ok(())
@@ -279,14 +334,15 @@ fn check_same_work(bench: &mut Bench) -> BoxResult<()> {
 
 fn main() -> BoxResult<()> {
     let (rounds, batch) = common::rounds_and_batch(DEFAULT_ROUNDS, DEFAULT_BATCH)?;
-    let Some(client) = common::connect_or_skip("PostgreSQL", "VERSIONED_PG_URL", DEFAULT_URL, connect) else {
+    let two = |url: &str| Ok((connect(url)?, connect(url)?));
+    let Some(clients) = common::connect_or_skip("PostgreSQL", "VERSIONED_PG_URL", DEFAULT_URL, two) else {
         return Ok(());
     };
     let started = Instant::now();
-    let mut bench = Bench::new(client, batch)?;
+    let mut bench = Bench::new(clients, batch)?;
     check_same_work(&mut bench)?;
     let reports = side_by_side(&OPS, rounds, batch, |op, side, round| bench.run(op, side, round))?;
-    bench.db.batch_execute("DROP TABLE bench_users")?;
+    bench.client.batch_execute("DROP TABLE bench_users")?;
     print_reports(&reports, rounds, batch, started.elapsed());
     Ok(())
 }
@@ -294,7 +350,7 @@ fn main() -> BoxResult<()> {
 fn print_reports(reports: &[Report<Op>], rounds: usize, batch: usize, elapsed: Duration) {
     common::print_table(
         &format!(
-            "versioned vs hand-written postgres (statements prepared once): PostgreSQL, one connection, {ROWS} rows, \
+            "versioned vs hand-written postgres (statements prepared once): PostgreSQL, both sides of an op on one connection, {ROWS} rows, \
              {rounds} rounds x {batch} calls per side ({:.1} s)",
             elapsed.as_secs_f64()
         ),

@@ -9,7 +9,6 @@
 
 use std::collections::BTreeSet;
 
-use postgres::Client;
 use versioned::Versioned;
 use versioned::backend::postgres::CachingClient;
 
@@ -22,11 +21,11 @@ mod server;
 mod traps;
 
 use pg::{ACCOUNTS, Db, account_row, deposit};
-use traps::{Account, conflict, expect_conflict, row};
+use traps::{Account, conflict, expect_conflict, new_account, row};
 
 /// The statements `versioned` prepared on a caching client's session, one entry per
 /// prepared statement (a duplicate would mean a statement prepared twice).
-fn prepared_statements(client: &mut Client) -> Vec<String> {
+fn prepared_statements(client: &mut CachingClient) -> Vec<String> {
     client
         .query(
             "SELECT statement FROM pg_prepared_statements \
@@ -118,4 +117,52 @@ fn caching_client_reports_conflicts_runs_transactions_and_reuses_statements() {
     assert_eq!(account_row(&mut other, id), row("ada", 305, 18));
     let count: i64 = other.query_one("SELECT count(*) FROM accounts", &[]).unwrap().get(0);
     assert_eq!(count, 1, "every extra row was deleted");
+}
+
+/// A savepoint of a `CachingTransaction` rolled back undoes only its own writes; one
+/// released keeps them, and so does a nested transaction committed.
+#[test]
+fn savepoint_rollback_undoes_only_its_own_writes() {
+    let Some(db) = Db::open("caching_savepoint", ACCOUNTS) else { return };
+    let mut other = db.client();
+    let mut cached = CachingClient::new(db.client());
+    let (mut x, mut y) = (new_account(&mut cached, "x", 10), new_account(&mut cached, "y", 20));
+
+    let mut tx = cached.transaction().unwrap();
+    x.balance = 11;
+    x.save(&mut tx).unwrap();
+    {
+        let mut sp = tx.savepoint("undone").unwrap();
+        let mut doomed = x.clone();
+        doomed.balance = 99;
+        doomed.save(&mut sp).unwrap();
+        y.clone().delete(&mut sp).unwrap();
+        assert_eq!(Account::find(&mut sp, y.id).unwrap(), None, "the savepoint sees its own delete");
+        sp.rollback().unwrap();
+    }
+    assert_eq!(Account::get(&mut tx, x.id).unwrap(), x, "the transaction's own write stays");
+    assert_eq!(Account::get(&mut tx, y.id).unwrap(), y, "the savepoint's delete is undone");
+    {
+        let mut sp = tx.savepoint("kept").unwrap();
+        y.balance = 21;
+        y.save(&mut sp).unwrap();
+        sp.commit().unwrap();
+    }
+    {
+        let mut nested = tx.transaction().unwrap();
+        x.balance = 12;
+        x.save(&mut nested).unwrap();
+        let mut inner = nested.savepoint("nested_inner").unwrap();
+        let mut doomed = y.clone();
+        doomed.balance = 0;
+        doomed.save(&mut inner).unwrap();
+        drop(inner); // rolls back
+        nested.commit().unwrap();
+    }
+    assert_eq!(account_row(&mut other, x.id), row("x", 10, 0), "nothing visible before commit");
+    tx.commit().unwrap();
+    assert_eq!(account_row(&mut other, x.id), row("x", 12, 2));
+    assert_eq!(account_row(&mut other, y.id), row("y", 21, 1));
+    let prepared = prepared_statements(&mut cached);
+    assert_eq!(prepared.len(), 4, "insert, update, select and delete, each prepared once: {prepared:#?}");
 }

@@ -4,7 +4,7 @@
 
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, GenericClient, NoTls, Row, Transaction};
+use postgres::{Client, NoTls, Row, Transaction};
 use versioned::Error;
 use versioned::backend::postgres::{CachingClient, CachingTransaction};
 use versioned::backend::{Executor, Postgres as Backend};
@@ -97,25 +97,21 @@ macro_rules! shared {
         const TAKES_BACK_NULL_KEYS: bool = false;
 
         type Backend = Backend;
-        type Sp<'s, 'c>
-            = Transaction<'s>
-        where
-            'c: 's;
         type Place = Place;
 
         fn quote(ident: &str) -> String {
             quote(ident)
         }
 
-        fn savepoint<'s, 'c: 's>(tx: &'s mut Self::Tx<'c>) -> Transaction<'s> {
+        fn savepoint<'s, 'c: 's>(tx: &'s mut Self::Tx<'c>) -> Self::Sp<'s, 'c> {
             tx.savepoint("suite").expect("start a savepoint")
         }
 
-        fn release<'s, 'c: 's>(sp: Transaction<'s>) {
+        fn release<'s, 'c: 's>(sp: Self::Sp<'s, 'c>) {
             sp.commit().expect("release the savepoint");
         }
 
-        fn rollback_to<'s, 'c: 's>(sp: Transaction<'s>) {
+        fn rollback_to<'s, 'c: 's>(sp: Self::Sp<'s, 'c>) {
             sp.rollback().expect("roll back to the savepoint");
         }
 
@@ -159,6 +155,10 @@ impl Db for Postgres {
     const NAME: &'static str = "PostgreSQL";
     type Conn = Client;
     type Tx<'c> = Transaction<'c>;
+    type Sp<'s, 'c>
+        = Transaction<'s>
+    where
+        'c: 's;
 
     shared!();
 
@@ -195,6 +195,10 @@ impl Db for PgCached {
     const NAME: &'static str = "PostgreSQL (CachingClient)";
     type Conn = CachingClient;
     type Tx<'c> = CachingTransaction<'c>;
+    type Sp<'s, 'c>
+        = CachingTransaction<'s>
+    where
+        'c: 's;
 
     shared!();
 
@@ -260,13 +264,45 @@ fn typed(params: &[Val]) -> Vec<(Box<dyn ToSql + Sync>, Type)> {
         .collect()
 }
 
-fn try_exec(conn: &mut impl GenericClient, sql: &str, params: &[Val]) -> Result<u64, String> {
+/// The driver's typed calls the suite's raw SQL runs, on a client or transaction of
+/// either kind.
+trait Raw {
+    fn execute_typed(&mut self, sql: &str, params: &[(&(dyn ToSql + Sync), Type)]) -> Result<u64, postgres::Error>;
+    fn query_typed(&mut self, sql: &str, params: &[(&(dyn ToSql + Sync), Type)]) -> Result<Vec<Row>, postgres::Error>;
+}
+
+/// Implements [`Raw`] with the methods of the same names each type has.
+macro_rules! raw {
+    ($($ty:ty),*) => {$(
+        impl Raw for $ty {
+            fn execute_typed(
+                &mut self,
+                sql: &str,
+                params: &[(&(dyn ToSql + Sync), Type)],
+            ) -> Result<u64, postgres::Error> {
+                <$ty>::execute_typed(self, sql, params)
+            }
+
+            fn query_typed(
+                &mut self,
+                sql: &str,
+                params: &[(&(dyn ToSql + Sync), Type)],
+            ) -> Result<Vec<Row>, postgres::Error> {
+                <$ty>::query_typed(self, sql, params)
+            }
+        }
+    )*};
+}
+
+raw!(Client, Transaction<'_>, CachingClient, CachingTransaction<'_>);
+
+fn try_exec(conn: &mut impl Raw, sql: &str, params: &[Val]) -> Result<u64, String> {
     let params = typed(params);
     let params: Vec<_> = params.iter().map(|(v, t)| (&**v, t.clone())).collect();
     conn.execute_typed(&numbered(sql), &params).map_err(|e| e.to_string())
 }
 
-fn try_query(conn: &mut impl GenericClient, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+fn try_query(conn: &mut impl Raw, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
     let params = typed(params);
     let params: Vec<_> = params.iter().map(|(v, t)| (&**v, t.clone())).collect();
     let rows = conn.query_typed(&numbered(sql), &params).map_err(|e| e.to_string())?;
@@ -303,10 +339,9 @@ fn val(row: &Row, i: usize) -> Result<Val, String> {
     }
 }
 
-/// Implements [`Session`] for a client or transaction type; `$raw` reaches the
-/// driver's own type for raw SQL.
+/// Implements [`Session`] for a client or transaction type.
 macro_rules! session {
-    ($ty:ty, |$this:ident| $raw:expr) => {
+    ($ty:ty) => {
         impl Session for $ty {
             type Backend = Backend;
 
@@ -315,19 +350,17 @@ macro_rules! session {
             }
 
             fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
-                let $this = self;
-                try_exec($raw, sql, params)
+                try_exec(self, sql, params)
             }
 
             fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
-                let $this = self;
-                try_query($raw, sql, params)
+                try_query(self, sql, params)
             }
         }
     };
 }
 
-session!(Client, |c| c);
-session!(Transaction<'_>, |t| t);
-session!(CachingClient, |c| &mut **c);
-session!(CachingTransaction<'_>, |t| &mut **t);
+session!(Client);
+session!(Transaction<'_>);
+session!(CachingClient);
+session!(CachingTransaction<'_>);

@@ -20,8 +20,7 @@
 //! Retryable ([`Error::is_retryable`]): serialization failures (40001), deadlocks
 //! (40P01) and locks not obtained in time (55P03, after `lock_timeout` or `NOWAIT`).
 
-use std::collections::HashMap;
-use std::ops::{Deref, DerefMut};
+mod caching;
 
 use bytes::BytesMut;
 use postgres::error::SqlState;
@@ -31,6 +30,8 @@ use postgres::{Client, Row, Statement, Transaction};
 use super::{Backend, Decode, Encode, Executor};
 use crate::error::{BoxError, DatabaseError, Error};
 use crate::sql::{Dialect, Statements};
+
+pub use caching::{CachingClient, CachingTransaction};
 
 /// The PostgreSQL backend (cargo feature `postgres`).
 #[derive(Debug, Clone, Copy)]
@@ -279,33 +280,6 @@ fn query_once(conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Re
     Ok(with_values(params, |values| conn.query_opt(&statement, values))?)
 }
 
-/// Prepared statements of one connection, keyed by their text.
-#[derive(Default)]
-struct Prepared(HashMap<Box<str>, Statement>);
-
-impl Prepared {
-    /// The statement for `sql`, prepared on first use with the parameters' types
-    /// where they are known.
-    fn get(&mut self, conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<Statement, Error> {
-        if let Some(statement) = self.0.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = conn.prepare_typed(sql, &param_types(params))?;
-        self.0.insert(sql.into(), statement.clone());
-        Ok(statement)
-    }
-
-    fn execute(&mut self, conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
-        let statement = self.get(conn, sql, params)?;
-        Ok(with_values(params, |values| conn.execute(&statement, values))?)
-    }
-
-    fn query(&mut self, conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, Error> {
-        let statement = self.get(conn, sql, params)?;
-        Ok(with_values(params, |values| conn.query_opt(&statement, values))?)
-    }
-}
-
 /// Implements [`Executor`] for an executor type, given how it runs a write and a query.
 macro_rules! postgres_executor {
     ($ty:ty, |$this:ident| $execute:expr, $query:expr) => {
@@ -357,101 +331,10 @@ postgres_executor!(&mut Client, |c| |sql, params| execute_once(*c, sql, params),
 postgres_executor!(&mut Transaction<'_>, |t| |sql, params| execute_once(*t, sql, params), |sql, params| query_once(
     *t, sql, params
 ));
-postgres_executor!(
-    &mut CachingClient,
-    |c| |sql, params| c.prepared.execute(&mut c.client, sql, params),
-    |sql, params| c.prepared.query(&mut c.client, sql, params)
-);
-postgres_executor!(
-    &mut CachingTransaction<'_>,
-    |t| |sql, params| t.prepared.execute(&mut t.transaction, sql, params),
-    |sql, params| t.prepared.query(&mut t.transaction, sql, params)
-);
-
-/// A `postgres::Client` that prepares each statement of `versioned` once and reuses it,
-/// saving PostgreSQL the parsing and planning of every call.
-///
-/// Adopt it in one line, `let mut db = CachingClient::new(client);`, then pass
-/// `&mut db` wherever `&mut client` went. It derefs to the `Client` for everything
-/// else; its transactions come from [`CachingClient::transaction`].
-pub struct CachingClient {
-    client: Client,
-    prepared: Prepared,
-}
-
-impl CachingClient {
-    /// Wraps a connection; no statement is prepared until it is first used.
-    pub fn new(client: Client) -> Self {
-        CachingClient { client, prepared: Prepared::default() }
-    }
-
-    /// Starts a transaction that shares this connection's prepared statements.
-    pub fn transaction(&mut self) -> Result<CachingTransaction<'_>, Error> {
-        Ok(CachingTransaction { transaction: self.client.transaction()?, prepared: &mut self.prepared })
-    }
-
-    /// The connection, dropping the prepared statements' handles.
-    pub fn into_inner(self) -> Client {
-        self.client
-    }
-}
-
-impl Deref for CachingClient {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        &self.client
-    }
-}
-
-impl DerefMut for CachingClient {
-    fn deref_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
-}
-
-impl std::fmt::Debug for CachingClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachingClient").field("prepared", &self.prepared.0.len()).finish_non_exhaustive()
-    }
-}
-
-/// A transaction of a [`CachingClient`], using its prepared statements. Commit it with
-/// [`CachingTransaction::commit`]; dropped without commit, it rolls back.
-pub struct CachingTransaction<'a> {
-    transaction: Transaction<'a>,
-    prepared: &'a mut Prepared,
-}
-
-impl CachingTransaction<'_> {
-    /// Commits the transaction.
-    pub fn commit(self) -> Result<(), Error> {
-        Ok(self.transaction.commit()?)
-    }
-
-    /// Rolls the transaction back.
-    pub fn rollback(self) -> Result<(), Error> {
-        Ok(self.transaction.rollback()?)
-    }
-}
-
-impl<'a> Deref for CachingTransaction<'a> {
-    type Target = Transaction<'a>;
-    fn deref(&self) -> &Transaction<'a> {
-        &self.transaction
-    }
-}
-
-impl DerefMut for CachingTransaction<'_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.transaction
-    }
-}
-
-impl std::fmt::Debug for CachingTransaction<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachingTransaction").finish_non_exhaustive()
-    }
-}
+postgres_executor!(&mut CachingClient, |c| |sql, params| c.execute_cached(sql, params), |sql, params| c
+    .query_cached(sql, params));
+postgres_executor!(&mut CachingTransaction<'_>, |t| |sql, params| t.execute_cached(sql, params), |sql, params| t
+    .query_cached(sql, params));
 
 #[cfg(test)]
 mod tests {
