@@ -9,8 +9,10 @@
 
 use std::collections::BTreeSet;
 
+use postgres::IsolationLevel;
+use postgres::error::SqlState;
 use versioned::Versioned;
-use versioned::backend::postgres::CachingClient;
+use versioned::backend::postgres::{CachingClient, CachingTransaction};
 
 mod common;
 #[path = "traps/pg.rs"]
@@ -20,7 +22,7 @@ mod server;
 #[allow(dead_code)] // the trap files' deadlock scenario is not used here
 mod traps;
 
-use pg::{ACCOUNTS, Db, account_row, deposit};
+use pg::{ACCOUNTS, Db, account_row, deposit, sqlstate};
 use traps::{Account, conflict, expect_conflict, new_account, row};
 
 /// The statements `versioned` prepared on a caching client's session, one entry per
@@ -117,6 +119,57 @@ fn caching_client_reports_conflicts_runs_transactions_and_reuses_statements() {
     assert_eq!(account_row(&mut other, id), row("ada", 305, 18));
     let count: i64 = other.query_one("SELECT count(*) FROM accounts", &[]).unwrap().get(0);
     assert_eq!(count, 1, "every extra row was deleted");
+}
+
+/// The setting `name` of the session (or of its transaction), as the server shows it.
+fn show(tx: &mut CachingTransaction<'_>, name: &str) -> String {
+    tx.query_one(&format!("SHOW {name}"), &[]).unwrap().get(0)
+}
+
+/// A transaction from `build_transaction` runs at the level it was built with, and
+/// read-only or deferrable when asked; it uses the client's prepared statements.
+#[test]
+fn built_transactions_run_at_their_isolation_level() {
+    let Some(db) = Db::open("caching_build", ACCOUNTS) else { return };
+    let mut other = db.client();
+    let mut cached = CachingClient::new(db.client());
+    let id = new_account(&mut cached, "ada", 100).id;
+
+    for (level, name) in [
+        (IsolationLevel::ReadCommitted, "read committed"),
+        (IsolationLevel::RepeatableRead, "repeatable read"),
+        (IsolationLevel::Serializable, "serializable"),
+    ] {
+        let mut tx = cached.build_transaction().isolation_level(level).start().unwrap();
+        assert_eq!(show(&mut tx, "transaction_isolation"), name);
+        assert_eq!(show(&mut tx, "transaction_read_only"), "off");
+        let mut mine = Account::get(&mut tx, id).unwrap(); // takes the snapshot
+        deposit(&mut other, id, 1);
+        mine.balance += 10;
+        let saved = mine.save(&mut tx);
+        if matches!(level, IsolationLevel::ReadCommitted) {
+            assert_eq!(expect_conflict(saved.unwrap_err()).actual, Some(mine.version + 1), "{name}");
+        } else {
+            // The snapshot's row was changed since: the level is really in force.
+            let err = saved.unwrap_err();
+            assert_eq!(sqlstate(&err), Some(SqlState::T_R_SERIALIZATION_FAILURE), "{name}: {err:?}");
+        }
+        tx.rollback().unwrap();
+    }
+
+    let mut tx = cached
+        .build_transaction()
+        .isolation_level(IsolationLevel::Serializable)
+        .read_only(true)
+        .deferrable(true)
+        .start()
+        .unwrap();
+    assert_eq!(show(&mut tx, "transaction_read_only"), "on");
+    assert_eq!(show(&mut tx, "transaction_deferrable"), "on");
+    assert_eq!(Account::get(&mut tx, id).unwrap().balance, 103);
+    tx.commit().unwrap();
+    let prepared = prepared_statements(&mut cached);
+    assert_eq!(prepared.len(), 4, "insert, select, update and the version read, each prepared once: {prepared:#?}");
 }
 
 /// A savepoint of a `CachingTransaction` rolled back undoes only its own writes; one

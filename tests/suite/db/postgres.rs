@@ -215,9 +215,7 @@ impl Db for PgCached {
     }
 
     fn begin_read_only(conn: &mut CachingClient) -> Result<CachingTransaction<'_>, Error> {
-        let mut tx = conn.transaction()?;
-        tx.batch_execute("SET TRANSACTION READ ONLY")?;
-        Ok(tx)
+        conn.build_transaction().read_only(true).start()
     }
 
     fn commit(tx: CachingTransaction<'_>) -> Result<(), Error> {

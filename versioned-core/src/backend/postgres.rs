@@ -31,7 +31,7 @@ use super::{Backend, Decode, Encode, Executor};
 use crate::error::{BoxError, DatabaseError, Error};
 use crate::sql::{Dialect, Statements};
 
-pub use caching::{CachingClient, CachingTransaction};
+pub use caching::{CachingClient, CachingTransaction, CachingTransactionBuilder};
 
 /// The PostgreSQL backend (cargo feature `postgres`).
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,9 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Row, SimpleQueryMessage, Statement, ToStatement, Transaction};
+use postgres::{
+    Client, IsolationLevel, Row, SimpleQueryMessage, Statement, ToStatement, Transaction, TransactionBuilder,
+};
 
 use super::{Connection, Param, param_types, with_values};
 use crate::error::Error;
@@ -135,7 +137,7 @@ macro_rules! forward_sql {
 /// same names as the `Client`'s (`execute`, `query`, `batch_execute`...), and read the
 /// `Client` through `Deref`; it does not hand out the `Client` mutably, so the
 /// connection under its statements cannot be swapped. Its transactions come from
-/// [`CachingClient::transaction`].
+/// [`CachingClient::transaction`] and [`CachingClient::build_transaction`].
 pub struct CachingClient {
     client: Client,
     prepared: Prepared,
@@ -150,6 +152,12 @@ impl CachingClient {
     /// Starts a transaction that shares this connection's prepared statements.
     pub fn transaction(&mut self) -> Result<CachingTransaction<'_>, Error> {
         Ok(CachingTransaction { transaction: self.client.transaction()?, prepared: &mut self.prepared })
+    }
+
+    /// A builder for a transaction with an isolation level, access mode or
+    /// deferrability of its own, sharing this connection's prepared statements.
+    pub fn build_transaction(&mut self) -> CachingTransactionBuilder<'_> {
+        CachingTransactionBuilder { builder: self.client.build_transaction(), prepared: &mut self.prepared }
     }
 
     /// Checks that the connection answers within `timeout`, as
@@ -188,6 +196,47 @@ impl Deref for CachingClient {
 impl std::fmt::Debug for CachingClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CachingClient").field("prepared", &self.prepared.0.len()).finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`CachingTransaction`] with settings of its own, as
+/// `postgres::TransactionBuilder` builds a `Transaction`: from
+/// [`CachingClient::build_transaction`].
+pub struct CachingTransactionBuilder<'a> {
+    builder: TransactionBuilder<'a>,
+    prepared: &'a mut Prepared,
+}
+
+impl<'a> CachingTransactionBuilder<'a> {
+    /// Sets the isolation level (by default the session's, `READ COMMITTED` unless
+    /// changed).
+    pub fn isolation_level(mut self, isolation_level: IsolationLevel) -> Self {
+        self.builder = self.builder.isolation_level(isolation_level);
+        self
+    }
+
+    /// Makes the transaction read-only, or read-write.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.builder = self.builder.read_only(read_only);
+        self
+    }
+
+    /// Makes the transaction deferrable, which matters for a `SERIALIZABLE READ ONLY`
+    /// one: it may wait to start, then never fails to serialize.
+    pub fn deferrable(mut self, deferrable: bool) -> Self {
+        self.builder = self.builder.deferrable(deferrable);
+        self
+    }
+
+    /// Begins the transaction; dropped without commit, it rolls back.
+    pub fn start(self) -> Result<CachingTransaction<'a>, Error> {
+        Ok(CachingTransaction { transaction: self.builder.start()?, prepared: self.prepared })
+    }
+}
+
+impl std::fmt::Debug for CachingTransactionBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachingTransactionBuilder").finish_non_exhaustive()
     }
 }
 
