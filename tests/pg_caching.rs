@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use postgres::IsolationLevel;
 use postgres::error::SqlState;
-use versioned::Versioned;
 use versioned::backend::postgres::{CachingClient, CachingTransaction};
+use versioned::{RetryPolicy, Versioned, retry};
 
 mod common;
 #[path = "traps/pg.rs"]
@@ -218,4 +218,102 @@ fn savepoint_rollback_undoes_only_its_own_writes() {
     assert_eq!(account_row(&mut other, y.id), row("y", 21, 1));
     let prepared = prepared_statements(&mut cached);
     assert_eq!(prepared.len(), 4, "insert, update, select and delete, each prepared once: {prepared:#?}");
+}
+
+/// A column whose type changes under a prepared `SELECT` makes the server refuse
+/// the statement ("cached plan must not change result type", 0A000): the client
+/// prepares it again, once, and every later call works.
+#[test]
+fn a_column_type_change_prepares_the_statement_again() {
+    let Some(db) = Db::open("caching_alter", ACCOUNTS) else { return };
+    let mut other = db.client();
+    let mut cached = CachingClient::new(db.client());
+    let mut account = new_account(&mut cached, "ada", 100);
+    account.balance = 101;
+    account.save(&mut cached).unwrap();
+    assert_eq!(Account::get(&mut cached, account.id).unwrap(), account);
+
+    other.batch_execute("ALTER TABLE accounts ALTER COLUMN owner TYPE VARCHAR(100)").unwrap();
+    assert_eq!(Account::get(&mut cached, account.id).unwrap(), account, "the select is prepared again");
+    for balance in [102, 103] {
+        account.balance = balance;
+        account.save(&mut cached).unwrap();
+        assert_eq!(Account::get(&mut cached, account.id).unwrap(), account);
+    }
+    assert_eq!(account_row(&mut other, account.id), row("ada", 103, 3));
+    let prepared = prepared_statements(&mut cached);
+    assert_eq!(prepared.len(), 3, "insert, update and select, each once on the session: {prepared:#?}");
+}
+
+/// Statements deallocated behind the client's back (`DEALLOCATE ALL`, `DISCARD ALL`,
+/// a pooler handing out another server session) are prepared again when next used.
+#[test]
+fn deallocated_statements_are_prepared_again() {
+    let Some(db) = Db::open("caching_deallocate", ACCOUNTS) else { return };
+    let mut cached = CachingClient::new(db.client());
+    let mut account = new_account(&mut cached, "ada", 100);
+    let reset = ["DEALLOCATE ALL", "DISCARD ALL; SET search_path TO pgtrap_caching_deallocate"];
+    for (round, sql) in reset.into_iter().enumerate() {
+        account.balance += 1;
+        account.save(&mut cached).unwrap();
+        account.verify(&mut cached).unwrap();
+        for statement in sql.split("; ") {
+            cached.batch_execute(statement).unwrap();
+        }
+        assert_eq!(prepared_statements(&mut cached), Vec::<String>::new(), "{sql} dropped them");
+
+        account.balance += 1;
+        account.save(&mut cached).unwrap_or_else(|e| panic!("save after {sql}: {e}"));
+        assert_eq!(Account::get(&mut cached, account.id).unwrap(), account, "after {sql}");
+        account.verify(&mut cached).unwrap();
+        let mut extra = new_account(&mut cached, "bob", 1);
+        extra.touch(&mut cached).unwrap();
+        extra.delete(&mut cached).unwrap();
+        assert_eq!(account.version, 2 * round as i64 + 2);
+    }
+    let prepared = prepared_statements(&mut cached);
+    let distinct: BTreeSet<&String> = prepared.iter().collect();
+    assert_eq!(distinct.len(), prepared.len(), "a statement was prepared twice: {prepared:#?}");
+}
+
+/// Inside a transaction a stale statement aborts the transaction: the call is a
+/// retryable error, and a retry of the whole transaction goes through.
+#[test]
+fn a_stale_statement_in_a_transaction_is_retryable() {
+    let Some(db) = Db::open("caching_stale_tx", ACCOUNTS) else { return };
+    let mut other = db.client();
+    let mut cached = CachingClient::new(db.client());
+    let id = new_account(&mut cached, "ada", 100).id;
+    let deposit = |cached: &mut CachingClient, codes: &mut Vec<Option<SqlState>>| {
+        retry(RetryPolicy::default().no_delay(), || {
+            let mut tx = cached.transaction()?;
+            let mut account = Account::get(&mut tx, id).inspect_err(|e| codes.push(sqlstate(e)))?;
+            account.balance += 10;
+            account.save(&mut tx).inspect_err(|e| codes.push(sqlstate(e)))?;
+            tx.commit()?;
+            Ok(account)
+        })
+        .expect("the retried transaction goes through")
+    };
+
+    assert_eq!(deposit(&mut cached, &mut Vec::new()).version, 1, "both statements are prepared");
+    let mut codes = Vec::new();
+    cached.batch_execute("DEALLOCATE ALL").unwrap();
+    assert_eq!(deposit(&mut cached, &mut codes).version, 2);
+    assert_eq!(codes, [Some(SqlState::INVALID_SQL_STATEMENT_NAME)], "one failed attempt, then all prepared again");
+
+    let mut codes = Vec::new();
+    other.batch_execute("ALTER TABLE accounts ALTER COLUMN owner TYPE VARCHAR(100)").unwrap();
+    assert_eq!(deposit(&mut cached, &mut codes).version, 3);
+    assert_eq!(codes, [Some(SqlState::FEATURE_NOT_SUPPORTED)], "one failed attempt, then the select prepared again");
+    assert_eq!(account_row(&mut other, id), row("ada", 130, 3));
+
+    // The error itself: retryable, and the transaction it aborted rolls back.
+    cached.batch_execute("DEALLOCATE ALL").unwrap();
+    let mut tx = cached.transaction().unwrap();
+    let err = Account::get(&mut tx, id).unwrap_err();
+    assert!(err.is_retryable() && !err.is_conflict(), "{err:?}");
+    assert_eq!(sqlstate(&err), Some(SqlState::INVALID_SQL_STATEMENT_NAME));
+    drop(tx);
+    assert_eq!(Account::get(&mut cached, id).unwrap().version, 3);
 }

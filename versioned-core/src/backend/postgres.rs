@@ -18,7 +18,10 @@
 //! is prepared before it runs (two round trips on a plain `Client`).
 //!
 //! Retryable ([`Error::is_retryable`]): serialization failures (40001), deadlocks
-//! (40P01) and locks not obtained in time (55P03, after `lock_timeout` or `NOWAIT`).
+//! (40P01) and locks not obtained in time (55P03, after `lock_timeout` or `NOWAIT`);
+//! in a [`CachingTransaction`], a prepared statement the server dropped (26000) or
+//! whose result's column types changed (0A000), which a [`CachingClient`] outside a
+//! transaction prepares again by itself.
 
 mod caching;
 
@@ -143,11 +146,16 @@ fn is_retryable_code(code: &SqlState) -> bool {
 impl From<postgres::Error> for Error {
     fn from(e: postgres::Error) -> Self {
         let retryable = e.code().is_some_and(is_retryable_code);
-        // The server's message is in the driver error's source; its code is in no text.
-        match e.code().map(|code| format!("SQLSTATE {}", code.code())) {
-            Some(context) => Error::Database(DatabaseError::with_context(e, retryable, context)),
-            None => Error::Database(DatabaseError::new(e, retryable)),
-        }
+        database_error(e, retryable)
+    }
+}
+
+/// The driver's error as an [`Error::Database`], retryable or not.
+fn database_error(e: postgres::Error, retryable: bool) -> Error {
+    // The server's message is in the driver error's source; its code is in no text.
+    match e.code().map(|code| format!("SQLSTATE {}", code.code())) {
+        Some(context) => Error::Database(DatabaseError::with_context(e, retryable, context)),
+        None => Error::Database(DatabaseError::new(e, retryable)),
     }
 }
 

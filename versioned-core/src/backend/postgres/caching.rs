@@ -5,17 +5,28 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::time::Duration;
 
+use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{
     Client, IsolationLevel, Row, SimpleQueryMessage, Statement, ToStatement, Transaction, TransactionBuilder,
 };
 
-use super::{Connection, Param, param_types, with_values};
+use super::{Connection, Param, database_error, param_types, with_values};
 use crate::error::Error;
 
 /// Prepared statements of one connection, keyed by their text.
 #[derive(Default)]
 struct Prepared(HashMap<Box<str>, Statement>);
+
+/// What follows when the server no longer runs a statement as it was prepared.
+#[derive(Debug, Clone, Copy)]
+enum OnStale {
+    /// Outside a transaction: prepare it again and run it once more.
+    Prepare,
+    /// Inside a transaction, which the failure aborted: a retryable error, so the
+    /// whole transaction can be run again.
+    Fail,
+}
 
 impl Prepared {
     /// The statement for `sql`, prepared on first use with the parameters' types
@@ -29,15 +40,93 @@ impl Prepared {
         Ok(statement)
     }
 
-    fn execute(&mut self, conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
+    /// Runs the statement for `sql` with `run` (a write or a query).
+    #[inline]
+    fn run<C: Connection, R>(
+        &mut self,
+        conn: &mut C,
+        sql: &str,
+        params: &[Param<'_>],
+        on_stale: OnStale,
+        run: impl Fn(&mut C, &Statement, &[&(dyn ToSql + Sync)]) -> Result<R, postgres::Error>,
+    ) -> Result<R, Error> {
         let statement = self.get(conn, sql, params)?;
-        Ok(with_values(params, |values| conn.execute(&statement, values))?)
+        match with_values(params, |values| run(conn, &statement, values)) {
+            Ok(result) => Ok(result),
+            Err(e) => self.recover(conn, sql, params, on_stale, e, run),
+        }
     }
 
-    fn query(&mut self, conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, Error> {
-        let statement = self.get(conn, sql, params)?;
-        Ok(with_values(params, |values| conn.query_opt(&statement, values))?)
+    /// After `e` from running the statement for `sql`: when it says the statement is
+    /// stale, forgets it and prepares it again or fails retryably, as `on_stale` says.
+    #[cold]
+    fn recover<C: Connection, R>(
+        &mut self,
+        conn: &mut C,
+        sql: &str,
+        params: &[Param<'_>],
+        on_stale: OnStale,
+        e: postgres::Error,
+        run: impl Fn(&mut C, &Statement, &[&(dyn ToSql + Sync)]) -> Result<R, postgres::Error>,
+    ) -> Result<R, Error> {
+        match stale(&e) {
+            Some(Stale::Deallocated) => self.0.clear(),
+            Some(Stale::ResultTypeChanged) => drop(self.0.remove(sql)),
+            None => return Err(e.into()),
+        }
+        match on_stale {
+            OnStale::Fail => Err(database_error(e, true)),
+            OnStale::Prepare => {
+                let statement = self.get(conn, sql, params)?;
+                Ok(with_values(params, |values| run(conn, &statement, values))?)
+            }
+        }
     }
+
+    #[inline]
+    fn execute(
+        &mut self,
+        conn: &mut impl Connection,
+        sql: &str,
+        params: &[Param<'_>],
+        on_stale: OnStale,
+    ) -> Result<u64, Error> {
+        self.run(conn, sql, params, on_stale, |conn, statement, values| conn.execute(statement, values))
+    }
+
+    #[inline]
+    fn query(
+        &mut self,
+        conn: &mut impl Connection,
+        sql: &str,
+        params: &[Param<'_>],
+        on_stale: OnStale,
+    ) -> Result<Option<Row>, Error> {
+        self.run(conn, sql, params, on_stale, |conn, statement, values| conn.query_opt(statement, values))
+    }
+}
+
+/// Why the server no longer runs a prepared statement.
+#[derive(Debug, PartialEq)]
+enum Stale {
+    /// It does not exist (26000): `DEALLOCATE ALL`, `DISCARD ALL`, or a pooler that
+    /// hands out another server session, each of which drops every statement.
+    Deallocated,
+    /// A table it reads changed the type of a column it returns (0A000, "cached plan
+    /// must not change result type").
+    ResultTypeChanged,
+}
+
+/// Whether the server's error says the statement run is stale, and why.
+fn stale(e: &postgres::Error) -> Option<Stale> {
+    let db = e.as_db_error()?;
+    if *db.code() == SqlState::INVALID_SQL_STATEMENT_NAME {
+        return Some(Stale::Deallocated);
+    }
+    // 0A000 is "feature not supported" at large: only the plan cache's own check
+    // (named by the routine that raised it, where the server says) is a stale plan.
+    let replanned = db.routine().is_none_or(|routine| routine == "RevalidateCachedQuery");
+    (*db.code() == SqlState::FEATURE_NOT_SUPPORTED && replanned).then_some(Stale::ResultTypeChanged)
 }
 
 /// The driver's methods for the caller's own SQL, forwarded to the connection in the
@@ -138,6 +227,15 @@ macro_rules! forward_sql {
 /// `Client` through `Deref`; it does not hand out the `Client` mutably, so the
 /// connection under its statements cannot be swapped. Its transactions come from
 /// [`CachingClient::transaction`] and [`CachingClient::build_transaction`].
+///
+/// A statement the server no longer has (after `DEALLOCATE ALL` or `DISCARD ALL`,
+/// or behind a pooler that hands out another server session: SQLSTATE 26000) is
+/// prepared again, as is one whose result's column types changed under it (`ALTER
+/// TABLE .. ALTER COLUMN .. TYPE`: 0A000, "cached plan must not change result
+/// type"), and the call runs once more. Inside a [`CachingTransaction`], which such
+/// a failure aborts, the statement is dropped and the call fails with a retryable
+/// error, so that the whole transaction run again in [`retry`](crate::retry) goes
+/// through.
 pub struct CachingClient {
     client: Client,
     prepared: Prepared,
@@ -176,13 +274,13 @@ impl CachingClient {
     /// Runs one of `versioned`'s writes through its prepared statement.
     #[inline]
     pub(super) fn execute_cached(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
-        self.prepared.execute(&mut self.client, sql, params)
+        self.prepared.execute(&mut self.client, sql, params, OnStale::Prepare)
     }
 
     /// Runs one of `versioned`'s queries through its prepared statement.
     #[inline]
     pub(super) fn query_cached(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, Error> {
-        self.prepared.query(&mut self.client, sql, params)
+        self.prepared.query(&mut self.client, sql, params, OnStale::Prepare)
     }
 }
 
@@ -242,6 +340,9 @@ impl std::fmt::Debug for CachingTransactionBuilder<'_> {
 
 /// A transaction of a [`CachingClient`], using its prepared statements. Commit it with
 /// [`CachingTransaction::commit`]; dropped without commit, it rolls back.
+///
+/// A call whose statement the server no longer runs as prepared fails with a
+/// retryable error (see [`CachingClient`]): run the whole transaction again.
 pub struct CachingTransaction<'a> {
     transaction: Transaction<'a>,
     prepared: &'a mut Prepared,
@@ -276,13 +377,13 @@ impl CachingTransaction<'_> {
     /// Runs one of `versioned`'s writes through its prepared statement.
     #[inline]
     pub(super) fn execute_cached(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
-        self.prepared.execute(&mut self.transaction, sql, params)
+        self.prepared.execute(&mut self.transaction, sql, params, OnStale::Fail)
     }
 
     /// Runs one of `versioned`'s queries through its prepared statement.
     #[inline]
     pub(super) fn query_cached(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, Error> {
-        self.prepared.query(&mut self.transaction, sql, params)
+        self.prepared.query(&mut self.transaction, sql, params, OnStale::Fail)
     }
 }
 
