@@ -164,3 +164,62 @@ fn mutable_references_are_executors_too() {
     ada.delete(&mut conn).unwrap();
     assert_eq!(User::find(&mut conn, ada.id).unwrap(), None);
 }
+
+/// A value whose `ToSql` refuses negative numbers, as a user's own type may refuse
+/// what it cannot store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Total(i64);
+
+impl rusqlite::ToSql for Total {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        if self.0 < 0 {
+            return Err(rusqlite::Error::ToSqlConversionFailure("a total cannot be negative".into()));
+        }
+        self.0.to_sql()
+    }
+}
+
+impl rusqlite::types::FromSql for Total {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        i64::column_result(value).map(Total)
+    }
+}
+
+#[derive(Versioned, Debug, Clone, PartialEq)]
+#[versioned(table = "counts")]
+struct Count {
+    id: i64,
+    total: Total,
+    #[version]
+    version: i64,
+}
+
+#[test]
+fn a_value_its_type_cannot_bind_is_a_database_error_and_writes_nothing() {
+    let conn = connection();
+    conn.execute_batch(
+        "CREATE TABLE counts (id INTEGER PRIMARY KEY, total INTEGER NOT NULL, version INTEGER NOT NULL)",
+    )
+    .unwrap();
+    let mut count = Count { id: 1, total: Total(5), version: 0 };
+    count.insert(&conn).unwrap();
+
+    count.total = Total(-1);
+    let before = count.clone();
+    let err = count.save(&conn).unwrap_err();
+    let Error::Database(db) = &err else { panic!("expected Error::Database, got {err:?}") };
+    assert!(
+        matches!(db.downcast_ref::<rusqlite::Error>(), Some(rusqlite::Error::ToSqlConversionFailure(_))),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(count, before, "the entity is unchanged");
+    let stored: (i64, i64) =
+        conn.query_row("SELECT total, version FROM counts", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(stored, (5, 0), "the row is unchanged");
+
+    let err = Count { id: 2, total: Total(-1), version: 0 }.insert(&conn).unwrap_err();
+    assert!(matches!(err, Error::Database(_)), "{err:?}");
+    let rows: i64 = conn.query_row("SELECT count(*) FROM counts", [], |r| r.get(0)).unwrap();
+    assert_eq!(rows, 1, "the failed insert stored nothing");
+}

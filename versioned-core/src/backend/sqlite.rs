@@ -4,8 +4,8 @@
 //! `&rusqlite::Savepoint`, and the same behind `&mut`. Statements go through the connection's
 //! `prepare_cached`, so each is compiled once per connection.
 
-use rusqlite::types::{FromSql, ToSql, Value, ValueRef};
-use rusqlite::{Connection, ErrorCode, Row, Savepoint, Transaction};
+use rusqlite::types::{FromSql, Null, ToSql, ToSqlOutput, Value, ValueRef};
+use rusqlite::{CachedStatement, Connection, ErrorCode, Row, Savepoint, Statement, Transaction};
 
 use super::{Backend, Decode, Encode, Executor};
 use crate::error::{BoxError, DatabaseError, Error};
@@ -18,7 +18,9 @@ pub enum Sqlite {}
 impl Backend for Sqlite {
     const NAME: &'static str = "SQLite";
     const DIALECT: Dialect = Dialect::Sqlite;
-    type Param<'a> = &'a dyn ToSql;
+    /// A field's value converted by its own type's `ToSql`, so binding needs no
+    /// dynamic dispatch; a conversion that failed is bound as that error.
+    type Param<'a> = rusqlite::Result<ToSqlOutput<'a>>;
     /// rusqlite lends rows by shared reference.
     type Row<'r> = &'r Row<'r>;
     /// The key column's value, read back with `INSERT .. RETURNING`.
@@ -42,8 +44,8 @@ impl Backend for Sqlite {
 
 impl<T: ToSql> Encode<Sqlite> for T {
     #[inline]
-    fn encode(&self) -> &dyn ToSql {
-        self
+    fn encode(&self) -> Param<'_> {
+        self.to_sql()
     }
 }
 
@@ -65,22 +67,56 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+type Param<'a> = <Sqlite as Backend>::Param<'a>;
+
+/// The cached statement for `sql`, with `params` bound. Inlined into each caller, where
+/// the number of parameters is known, so the loop unrolls.
+#[inline(always)]
+fn bound<'c>(conn: &'c Connection, sql: &str, params: &mut [Param<'_>]) -> Result<CachedStatement<'c>, Error> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let expected = stmt.parameter_count();
+    if params.len() != expected {
+        return Err(rusqlite::Error::InvalidParameterCount(params.len(), expected).into());
+    }
+    for (index, param) in params.iter_mut().enumerate() {
+        bind(&mut stmt, index + 1, param)?;
+    }
+    Ok(stmt)
+}
+
+/// Binds one parameter; an integer, the commonest (keys, versions), directly.
+#[inline(always)]
+fn bind(stmt: &mut Statement<'_>, index: usize, param: &mut Param<'_>) -> Result<(), Error> {
+    match param {
+        Ok(ToSqlOutput::Owned(Value::Integer(i)) | ToSqlOutput::Borrowed(ValueRef::Integer(i))) => {
+            Ok(stmt.raw_bind_parameter(index, *i)?)
+        }
+        Ok(value) => Ok(stmt.raw_bind_parameter(index, &*value)?),
+        Err(_) => Err(std::mem::replace(param, Ok(ToSqlOutput::from(Null))).unwrap_err().into()),
+    }
+}
+
 #[inline]
-fn execute(conn: &Connection, sql: &str, params: &mut [&dyn ToSql]) -> Result<u64, Error> {
-    Ok(conn.prepare_cached(sql)?.execute(&*params)? as u64)
+fn execute(conn: &Connection, sql: &str, params: &mut [Param<'_>]) -> Result<u64, Error> {
+    Ok(bound(conn, sql, params)?.raw_execute()? as u64)
 }
 
 /// Runs `INSERT .. RETURNING key`; returns the key column's value.
-fn insert_generated(conn: &Connection, sql: &str, params: &mut [&dyn ToSql]) -> Result<Value, Error> {
-    Ok(conn.prepare_cached(sql)?.query_row(&*params, |row| row.get::<_, Value>(0))?)
+fn insert_generated(conn: &Connection, sql: &str, params: &mut [Param<'_>]) -> Result<Value, Error> {
+    let mut stmt = bound(conn, sql, params)?;
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(row) => Ok(row.get::<_, Value>(0)?),
+        None => Err(rusqlite::Error::QueryReturnedNoRows.into()),
+    }
 }
 
 /// Deletes the row just stored under `key`: by the key, or by its rowid when the
 /// column generated nothing (the rowid of the insert is still the connection's last).
 fn discard_generated(conn: &Connection, sql: &Statements, key: &Value) -> Result<Option<u64>, Error> {
     let removed = match key {
-        Value::Null => execute(conn, &sql.delete_no_key, &mut [&conn.last_insert_rowid()])?,
-        key => execute(conn, &sql.delete_generated, &mut [key])?,
+        Value::Null => execute(conn, &sql.delete_no_key, &mut [conn.last_insert_rowid().to_sql()])?,
+        key => execute(conn, &sql.delete_generated, &mut [key.to_sql()])?,
     };
     Ok(Some(removed))
 }
@@ -89,11 +125,11 @@ fn discard_generated(conn: &Connection, sql: &Statements, key: &Value) -> Result
 fn query_row<T>(
     conn: &Connection,
     sql: &str,
-    params: &mut [&dyn ToSql],
+    params: &mut [Param<'_>],
     read: impl FnOnce(&mut <Sqlite as Backend>::Row<'_>) -> Result<T, Error>,
 ) -> Result<Option<T>, Error> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = stmt.query(&*params)?;
+    let mut stmt = bound(conn, sql, params)?;
+    let mut rows = stmt.raw_query();
     match rows.next()? {
         Some(mut row) => read(&mut row).map(Some),
         None => Ok(None),
@@ -107,12 +143,12 @@ macro_rules! sqlite_executor {
             type Backend = Sqlite;
 
             #[inline]
-            fn execute(&mut self, sql: &str, params: &mut [&dyn ToSql]) -> Result<u64, Error> {
+            fn execute(&mut self, sql: &str, params: &mut [Param<'_>]) -> Result<u64, Error> {
                 execute(self, sql, params)
             }
 
             #[inline]
-            fn insert_generated(&mut self, sql: &str, params: &mut [&dyn ToSql]) -> Result<Value, Error> {
+            fn insert_generated(&mut self, sql: &str, params: &mut [Param<'_>]) -> Result<Value, Error> {
                 insert_generated(self, sql, params)
             }
 
@@ -124,7 +160,7 @@ macro_rules! sqlite_executor {
             fn query_row<T>(
                 &mut self,
                 sql: &str,
-                params: &mut [&dyn ToSql],
+                params: &mut [Param<'_>],
                 read: impl FnOnce(&mut <Sqlite as Backend>::Row<'_>) -> Result<T, Error>,
             ) -> Result<Option<T>, Error> {
                 query_row(self, sql, params, read)
