@@ -5,7 +5,7 @@
 //! `prepare_cached`, so each is compiled once per connection.
 
 use rusqlite::types::{FromSql, Null, ToSql, ToSqlOutput, Value, ValueRef};
-use rusqlite::{CachedStatement, Connection, ErrorCode, Row, Savepoint, Statement, Transaction};
+use rusqlite::{Connection, ErrorCode, ParamsFromIter, Row, Savepoint, Transaction};
 
 use super::{Backend, Decode, Encode, Executor};
 use crate::error::{BoxError, DatabaseError, Error};
@@ -69,46 +69,47 @@ impl From<rusqlite::Error> for Error {
 
 type Param<'a> = <Sqlite as Backend>::Param<'a>;
 
-/// The cached statement for `sql`, with `params` bound. Inlined into each caller, where
-/// the number of parameters is known, so the loop unrolls.
-#[inline(always)]
-fn bound<'c>(conn: &'c Connection, sql: &str, params: &mut [Param<'_>]) -> Result<CachedStatement<'c>, Error> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let expected = stmt.parameter_count();
-    if params.len() != expected {
-        return Err(rusqlite::Error::InvalidParameterCount(params.len(), expected).into());
+/// Fails with the first parameter whose conversion failed, taking its error out.
+#[inline]
+fn converted(params: &mut [Param<'_>]) -> Result<(), Error> {
+    match params.iter_mut().find(|p| p.is_err()) {
+        None => Ok(()),
+        Some(failed) => Err(std::mem::replace(failed, Ok(ToSqlOutput::from(Null))).unwrap_err().into()),
     }
-    for (index, param) in params.iter_mut().enumerate() {
-        bind(&mut stmt, index + 1, param)?;
-    }
-    Ok(stmt)
 }
 
-/// Binds one parameter; an integer, the commonest (keys, versions), directly.
-#[inline(always)]
-fn bind(stmt: &mut Statement<'_>, index: usize, param: &mut Param<'_>) -> Result<(), Error> {
-    match param {
-        Ok(ToSqlOutput::Owned(Value::Integer(i)) | ToSqlOutput::Borrowed(ValueRef::Integer(i))) => {
-            Ok(stmt.raw_bind_parameter(index, *i)?)
+/// A converted parameter as the driver binds it.
+struct Bound<'p, 'a: 'p>(&'p Param<'a>);
+
+impl ToSql for Bound<'_, '_> {
+    #[inline]
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self.0 {
+            Ok(ToSqlOutput::Borrowed(value)) => Ok(ToSqlOutput::Borrowed(*value)),
+            Ok(ToSqlOutput::Owned(value)) => Ok(ToSqlOutput::Borrowed(ValueRef::from(value))),
+            Ok(other) => other.to_sql(),
+            // `converted` took every failed conversion out before binding.
+            Err(_) => Err(rusqlite::Error::InvalidQuery),
         }
-        Ok(value) => Ok(stmt.raw_bind_parameter(index, &*value)?),
-        Err(_) => Err(std::mem::replace(param, Ok(ToSqlOutput::from(Null))).unwrap_err().into()),
     }
+}
+
+/// The parameters, for the driver's own binding loop.
+#[inline]
+fn bound<'p, 'a: 'p>(params: &'p [Param<'a>]) -> ParamsFromIter<impl Iterator<Item = Bound<'p, 'a>>> {
+    rusqlite::params_from_iter(params.iter().map(Bound))
 }
 
 #[inline]
 fn execute(conn: &Connection, sql: &str, params: &mut [Param<'_>]) -> Result<u64, Error> {
-    Ok(bound(conn, sql, params)?.raw_execute()? as u64)
+    converted(params)?;
+    Ok(conn.prepare_cached(sql)?.execute(bound(params))? as u64)
 }
 
 /// Runs `INSERT .. RETURNING key`; returns the key column's value.
 fn insert_generated(conn: &Connection, sql: &str, params: &mut [Param<'_>]) -> Result<Value, Error> {
-    let mut stmt = bound(conn, sql, params)?;
-    let mut rows = stmt.raw_query();
-    match rows.next()? {
-        Some(row) => Ok(row.get::<_, Value>(0)?),
-        None => Err(rusqlite::Error::QueryReturnedNoRows.into()),
-    }
+    converted(params)?;
+    Ok(conn.prepare_cached(sql)?.query_row(bound(params), |row| row.get::<_, Value>(0))?)
 }
 
 /// Deletes the row just stored under `key`: by the key, or by its rowid when the
@@ -128,11 +129,16 @@ fn query_row<T>(
     params: &mut [Param<'_>],
     read: impl FnOnce(&mut <Sqlite as Backend>::Row<'_>) -> Result<T, Error>,
 ) -> Result<Option<T>, Error> {
-    let mut stmt = bound(conn, sql, params)?;
-    let mut rows = stmt.raw_query();
-    match rows.next()? {
-        Some(mut row) => read(&mut row).map(Some),
-        None => Ok(None),
+    converted(params)?;
+    // `read`'s own error travels inside the driver's `Ok`.
+    let read = |row: &Row<'_>| {
+        let mut row: <Sqlite as Backend>::Row<'_> = row;
+        Ok(read(&mut row))
+    };
+    match conn.prepare_cached(sql)?.query_row(bound(params), read) {
+        Ok(read) => read.map(Some),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
