@@ -4,7 +4,7 @@ use std::fmt::Debug;
 
 use crate::backend::{Backend, Decode, Executor};
 use crate::error::{
-    ColumnError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError, TakeBack, chain,
+    BoxError, ColumnError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError, TakeBack, chain,
 };
 use crate::sql::{EntityMeta, Statements};
 
@@ -188,6 +188,8 @@ fn statements<T: Versioned, E: Executor>() -> &'static Statements {
     T::statements(<E::Backend as Backend>::DIALECT)
 }
 
+#[cold]
+#[inline(never)]
 fn decode_error<T: Versioned>(e: ColumnError, id: String) -> Error {
     Error::Decode(DecodeError::new(T::META.qualified, e.column, id, e.source))
 }
@@ -201,8 +203,9 @@ trait Ops: Versioned {
     {
         let sql = statements::<Self, E>();
         Self::bind_key(id, |p| {
-            exec.query_row(&sql.select, p, |row| {
-                Self::decode_row(row).map_err(|e| decode_error::<Self>(e, format!("{id:?}")))
+            exec.query_row(&sql.select, p, |row| match Self::decode_row(row) {
+                Ok(entity) => Ok(entity),
+                Err(e) => Err(decode_error::<Self>(e, format!("{id:?}"))),
             })
         })
     }
@@ -386,7 +389,17 @@ pub fn decode<B: Backend, T: Decode<B>>(
     index: usize,
     column: &'static str,
 ) -> Result<T, ColumnError> {
-    T::decode(row, index).map_err(|source| ColumnError { column, source })
+    match T::decode(row, index) {
+        Ok(value) => Ok(value),
+        Err(source) => Err(column_error(column, source)),
+    }
+}
+
+/// The cold arm of [`decode`].
+#[cold]
+#[inline(never)]
+fn column_error(column: &'static str, source: BoxError) -> ColumnError {
+    ColumnError { column, source }
 }
 
 /// Reads a generated key as a `T`, naming `column` on failure.
