@@ -4,7 +4,7 @@ use std::fmt::Debug;
 
 use crate::backend::{Backend, Decode, Executor};
 use crate::error::{
-    BoxError, ColumnError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError, TakeBack, chain,
+    ColumnError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError, TakeBack, chain,
 };
 use crate::sql::{EntityMeta, Statements};
 
@@ -149,19 +149,15 @@ pub trait Versioned: Sized {
         Self: Bind<E::Backend>,
     {
         let sql = statements::<Self, E>();
-        let row = self.bind_own_key(|p| {
-            exec.query_row(&sql.select, p, |row| {
-                Self::decode_row(row).map_err(|e| decode_error::<Self>(e, self.key_debug()))
+        let mut fresh = self.bind_own_key(|p| {
+            exec.query_row(&sql.select, p, |row| match row {
+                Some(row) => Self::decode_row(row).map_err(|e| decode_error::<Self>(e, self.key_debug())),
+                None => Err(Error::NotFound { table: Self::META.qualified, id: self.key_debug() }),
             })
         })?;
-        match row {
-            Some(mut fresh) => {
-                fresh.keep_skipped(self);
-                *self = fresh;
-                Ok(())
-            }
-            None => Err(Error::NotFound { table: Self::META.qualified, id: self.key_debug() }),
-        }
+        fresh.keep_skipped(self);
+        *self = fresh;
+        Ok(())
     }
 
     /// Reads the row with key `id`; `Ok(None)` when there is none.
@@ -169,7 +165,7 @@ pub trait Versioned: Sized {
     where
         Self: Bind<E::Backend>,
     {
-        Self::fetch(&mut exec, &id)
+        Self::fetch(&mut exec, &id, Some, || Ok(None))
     }
 
     /// Reads the row with key `id`; [`Error::NotFound`] when there is none.
@@ -177,8 +173,12 @@ pub trait Versioned: Sized {
     where
         Self: Bind<E::Backend>,
     {
-        Self::fetch(&mut exec, &id)?
-            .ok_or_else(|| Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") })
+        Self::fetch(
+            &mut exec,
+            &id,
+            |entity| entity,
+            || Err(Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") }),
+        )
     }
 }
 
@@ -196,16 +196,26 @@ fn decode_error<T: Versioned>(e: ColumnError, id: String) -> Error {
 
 /// The steps the operations share, kept off the trait's public surface.
 trait Ops: Versioned {
-    /// Reads the row with key `id`.
-    fn fetch<E: Executor>(exec: &mut E, id: &Self::Id) -> Result<Option<Self>, Error>
+    /// Reads the row with key `id` and hands it to `found`; `missing` says what no
+    /// row means.
+    #[inline]
+    fn fetch<E: Executor, T>(
+        exec: &mut E,
+        id: &Self::Id,
+        found: impl FnOnce(Self) -> T,
+        missing: impl FnOnce() -> Result<T, Error>,
+    ) -> Result<T, Error>
     where
         Self: Bind<E::Backend>,
     {
         let sql = statements::<Self, E>();
         Self::bind_key(id, |p| {
-            exec.query_row(&sql.select, p, |row| match Self::decode_row(row) {
-                Ok(entity) => Ok(entity),
-                Err(e) => Err(decode_error::<Self>(e, format!("{id:?}"))),
+            exec.query_row(&sql.select, p, |row| match row {
+                Some(row) => match Self::decode_row(row) {
+                    Ok(entity) => Ok(found(entity)),
+                    Err(e) => Err(decode_error::<Self>(e, format!("{id:?}"))),
+                },
+                None => missing(),
             })
         })
     }
@@ -312,12 +322,15 @@ trait Ops: Versioned {
         Self: Bind<E::Backend>,
     {
         let sql = statements::<Self, E>();
-        let version = self.bind_own_key(|p| {
-            exec.query_row(&sql.select_version, p, |row| {
-                Self::decode_version(row).map_err(|e| decode_error::<Self>(e, self.key_debug()))
+        self.bind_own_key(|p| {
+            exec.query_row(&sql.select_version, p, |row| match row {
+                Some(row) => match Self::decode_version(row) {
+                    Ok(version) => Ok(Some(version.to_i64())),
+                    Err(e) => Err(decode_error::<Self>(e, self.key_debug())),
+                },
+                None => Ok(None),
             })
-        })?;
-        Ok(version.map(VersionNumber::to_i64))
+        })
     }
 
     fn conflict_with(&self, actual: Option<i64>) -> Error {
@@ -391,15 +404,15 @@ pub fn decode<B: Backend, T: Decode<B>>(
 ) -> Result<T, ColumnError> {
     match T::decode(row, index) {
         Ok(value) => Ok(value),
-        Err(source) => Err(column_error(column, source)),
+        Err(source) => Err(column_error::<B>(column, source)),
     }
 }
 
 /// The cold arm of [`decode`].
 #[cold]
 #[inline(never)]
-fn column_error(column: &'static str, source: BoxError) -> ColumnError {
-    ColumnError { column, source }
+fn column_error<B: Backend>(column: &'static str, source: B::ReadError) -> ColumnError {
+    ColumnError { column, source: source.into() }
 }
 
 /// Reads a generated key as a `T`, naming `column` on failure.

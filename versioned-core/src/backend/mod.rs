@@ -53,6 +53,10 @@ pub trait Backend: Sized + 'static {
     /// What the driver reports after an insert that generated the key.
     #[doc(hidden)]
     type GeneratedKey;
+    /// The driver's error for a column it could not read, passed up as it is and
+    /// boxed only on the way into [`Error::Decode`](crate::Error::Decode).
+    #[doc(hidden)]
+    type ReadError: Into<BoxError>;
 
     /// Whether the database generated no key (a NULL, or MySQL's 0).
     #[doc(hidden)]
@@ -88,7 +92,7 @@ pub trait Encode<B: Backend> {
 )]
 pub trait Decode<B: Backend>: Sized {
     #[doc(hidden)]
-    fn decode(row: &mut B::Row<'_>, index: usize) -> Result<Self, BoxError>;
+    fn decode(row: &mut B::Row<'_>, index: usize) -> Result<Self, B::ReadError>;
     #[doc(hidden)]
     fn decode_generated(key: &B::GeneratedKey) -> Result<Self, BoxError>;
 }
@@ -126,15 +130,16 @@ pub trait Executor {
         key: &<Self::Backend as Backend>::GeneratedKey,
     ) -> Result<Option<u64>, Error>;
 
-    /// Runs a query and hands its first row, if any, to `read` (mutably, so a driver
-    /// whose rows own their values can move them out rather than copy them).
+    /// Runs a query and hands its first row to `read`, `None` when there is none
+    /// (mutably, so a driver whose rows own their values can move them out rather
+    /// than copy them); `read` decides what no row means.
     #[doc(hidden)]
     fn query_row<T>(
         &mut self,
         sql: &str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-        read: impl FnOnce(&mut <Self::Backend as Backend>::Row<'_>) -> Result<T, Error>,
-    ) -> Result<Option<T>, Error>;
+        read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
+    ) -> Result<T, Error>;
 }
 
 impl<E: Executor + ?Sized> Executor for &mut E {
@@ -167,8 +172,8 @@ impl<E: Executor + ?Sized> Executor for &mut E {
         &mut self,
         sql: &str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-        read: impl FnOnce(&mut <Self::Backend as Backend>::Row<'_>) -> Result<T, Error>,
-    ) -> Result<Option<T>, Error> {
+        read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         (**self).query_row(sql, params, read)
     }
 }

@@ -35,6 +35,7 @@ impl Backend for Mysql {
     type Row<'r> = Row;
     /// `LAST_INSERT_ID()`.
     type GeneratedKey = u64;
+    type ReadError = BoxError;
 
     /// `LAST_INSERT_ID()` is 0 after an insert into a table without `AUTO_INCREMENT`.
     #[inline]
@@ -123,11 +124,11 @@ macro_rules! mysql_executor {
                 &mut self,
                 sql: &str,
                 values: &mut [Value],
-                read: impl FnOnce(&mut Row) -> Result<T, Error>,
-            ) -> Result<Option<T>, Error> {
+                read: impl FnOnce(Option<&mut Row>) -> Result<T, Error>,
+            ) -> Result<T, Error> {
                 match self.exec_first::<Row, _, _>(sql, params(values))? {
-                    Some(mut row) => read(&mut row).map(Some),
-                    None => Ok(None),
+                    Some(mut row) => read(Some(&mut row)),
+                    None => read(None),
                 }
             }
         }

@@ -50,6 +50,7 @@ impl Backend for Postgres {
     type Row<'r> = Row;
     /// The row of `INSERT .. RETURNING key`.
     type GeneratedKey = Row;
+    type ReadError = BoxError;
 
     #[inline]
     fn generated_nothing(row: &Row) -> bool {
@@ -321,12 +322,12 @@ macro_rules! postgres_executor {
                 &mut self,
                 sql: &str,
                 params: &mut [Param<'_>],
-                read: impl FnOnce(&mut Row) -> Result<T, Error>,
-            ) -> Result<Option<T>, Error> {
+                read: impl FnOnce(Option<&mut Row>) -> Result<T, Error>,
+            ) -> Result<T, Error> {
                 let $this = self;
                 match $query(sql, params)? {
-                    Some(mut row) => read(&mut row).map(Some),
-                    None => Ok(None),
+                    Some(mut row) => read(Some(&mut row)),
+                    None => read(None),
                 }
             }
         }

@@ -5,7 +5,7 @@
 //! `prepare_cached`, so each is compiled once per connection.
 
 use rusqlite::types::{FromSql, Null, ToSql, ToSqlOutput, Value, ValueRef};
-use rusqlite::{Connection, ErrorCode, ParamsFromIter, Row, Savepoint, Transaction};
+use rusqlite::{Connection, ErrorCode, Row, Savepoint, Statement, Transaction};
 
 use super::{Backend, Decode, Encode, Executor};
 use crate::error::{BoxError, DatabaseError, Error};
@@ -25,6 +25,7 @@ impl Backend for Sqlite {
     type Row<'r> = &'r Row<'r>;
     /// The key column's value, read back with `INSERT .. RETURNING`.
     type GeneratedKey = Value;
+    type ReadError = rusqlite::Error;
 
     #[inline]
     fn generated_nothing(key: &Value) -> bool {
@@ -51,25 +52,13 @@ impl<T: ToSql> Encode<Sqlite> for T {
 
 impl<T: FromSql> Decode<Sqlite> for T {
     #[inline]
-    fn decode(row: &mut <Sqlite as Backend>::Row<'_>, index: usize) -> Result<Self, BoxError> {
-        // A match with a cold error arm, not `map_err`: the value passes through
-        // untouched, as in hand-written `row.get(i)?`.
-        match row.get(index) {
-            Ok(value) => Ok(value),
-            Err(e) => Err(boxed(e)),
-        }
+    fn decode(row: &mut <Sqlite as Backend>::Row<'_>, index: usize) -> rusqlite::Result<Self> {
+        row.get(index)
     }
 
     fn decode_generated(key: &Value) -> Result<Self, BoxError> {
         T::column_result(ValueRef::from(key)).map_err(Into::into)
     }
-}
-
-/// The driver's error, boxed: the cold arm of a column read.
-#[cold]
-#[inline(never)]
-fn boxed(e: rusqlite::Error) -> BoxError {
-    Box::new(e)
 }
 
 impl From<rusqlite::Error> for Error {
@@ -81,47 +70,71 @@ impl From<rusqlite::Error> for Error {
 
 type Param<'a> = <Sqlite as Backend>::Param<'a>;
 
-/// Fails with the first parameter whose conversion failed, taking its error out.
-#[inline]
-fn converted(params: &mut [Param<'_>]) -> Result<(), Error> {
-    match params.iter_mut().find(|p| p.is_err()) {
-        None => Ok(()),
-        Some(failed) => Err(std::mem::replace(failed, Ok(ToSqlOutput::from(Null))).unwrap_err().into()),
+/// Binds `params` to `stmt`, one by one; a parameter whose conversion failed is the
+/// error, taken out.
+///
+/// The statement text and the parameters come from the same entity metadata, so
+/// their counts agree; the check stays, as the driver's own binding makes it.
+#[inline(always)]
+fn bind(stmt: &mut Statement<'_>, params: &mut [Param<'_>]) -> Result<(), Error> {
+    if stmt.parameter_count() != params.len() {
+        return Err(miscounted(stmt, params.len()));
     }
-}
-
-/// A converted parameter as the driver binds it.
-struct Bound<'p, 'a: 'p>(&'p Param<'a>);
-
-impl ToSql for Bound<'_, '_> {
-    #[inline]
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        match self.0 {
-            Ok(ToSqlOutput::Borrowed(value)) => Ok(ToSqlOutput::Borrowed(*value)),
-            Ok(ToSqlOutput::Owned(value)) => Ok(ToSqlOutput::Borrowed(ValueRef::from(value))),
-            Ok(other) => other.to_sql(),
-            // `converted` took every failed conversion out before binding.
-            Err(_) => Err(rusqlite::Error::InvalidQuery),
+    for (index, param) in params.iter_mut().enumerate() {
+        match param {
+            // An integer (keys, versions) binds as one, as hand-written code binds an
+            // `i64`; the rest go through the driver's general match.
+            Ok(ToSqlOutput::Owned(Value::Integer(value)) | ToSqlOutput::Borrowed(ValueRef::Integer(value))) => {
+                stmt.raw_bind_parameter(index + 1, *value)?
+            }
+            _ => bind_other(stmt, index + 1, param)?,
         }
     }
+    Ok(())
 }
 
-/// The parameters, for the driver's own binding loop.
-#[inline]
-fn bound<'p, 'a: 'p>(params: &'p [Param<'a>]) -> ParamsFromIter<impl Iterator<Item = Bound<'p, 'a>>> {
-    rusqlite::params_from_iter(params.iter().map(Bound))
+/// Binds a parameter that is not an integer, or fails with its conversion's error.
+#[inline(never)]
+fn bind_other(stmt: &mut Statement<'_>, index: usize, param: &mut Param<'_>) -> Result<(), Error> {
+    match param {
+        Ok(value) => Ok(stmt.raw_bind_parameter(index, &*value)?),
+        Err(_) => Err(failed(param)),
+    }
+}
+
+/// The error for a statement whose placeholders do not match the parameters.
+#[cold]
+#[inline(never)]
+fn miscounted(stmt: &Statement<'_>, params: usize) -> Error {
+    rusqlite::Error::InvalidParameterCount(params, stmt.parameter_count()).into()
+}
+
+/// The error of a parameter whose conversion failed.
+#[cold]
+#[inline(never)]
+fn failed(param: &mut Param<'_>) -> Error {
+    match std::mem::replace(param, Ok(ToSqlOutput::from(Null))) {
+        Err(e) => e.into(),
+        Ok(_) => rusqlite::Error::InvalidQuery.into(),
+    }
 }
 
 #[inline]
 fn execute(conn: &Connection, sql: &str, params: &mut [Param<'_>]) -> Result<u64, Error> {
-    converted(params)?;
-    Ok(conn.prepare_cached(sql)?.execute(bound(params))? as u64)
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    Ok(stmt.raw_execute()? as u64)
 }
 
 /// Runs `INSERT .. RETURNING key`; returns the key column's value.
 fn insert_generated(conn: &Connection, sql: &str, params: &mut [Param<'_>]) -> Result<Value, Error> {
-    converted(params)?;
-    Ok(conn.prepare_cached(sql)?.query_row(bound(params), |row| row.get::<_, Value>(0))?)
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(row) => Ok(row.get::<_, Value>(0)?),
+        None => Err(rusqlite::Error::QueryReturnedNoRows.into()),
+    }
 }
 
 /// Deletes the row just stored under `key`: by the key, or by its rowid when the
@@ -139,18 +152,14 @@ fn query_row<T>(
     conn: &Connection,
     sql: &str,
     params: &mut [Param<'_>],
-    read: impl FnOnce(&mut <Sqlite as Backend>::Row<'_>) -> Result<T, Error>,
-) -> Result<Option<T>, Error> {
-    converted(params)?;
-    // `read`'s own error travels inside the driver's `Ok`.
-    let read = |row: &Row<'_>| {
-        let mut row: <Sqlite as Backend>::Row<'_> = row;
-        Ok(read(&mut row))
-    };
-    match conn.prepare_cached(sql)?.query_row(bound(params), read) {
-        Ok(read) => read.map(Some),
-        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-        Err(e) => Err(e.into()),
+    read: impl FnOnce(Option<&mut <Sqlite as Backend>::Row<'_>>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(mut row) => read(Some(&mut row)),
+        None => read(None),
     }
 }
 
@@ -179,8 +188,8 @@ macro_rules! sqlite_executor {
                 &mut self,
                 sql: &str,
                 params: &mut [Param<'_>],
-                read: impl FnOnce(&mut <Sqlite as Backend>::Row<'_>) -> Result<T, Error>,
-            ) -> Result<Option<T>, Error> {
+                read: impl FnOnce(Option<&mut <Sqlite as Backend>::Row<'_>>) -> Result<T, Error>,
+            ) -> Result<T, Error> {
                 query_row(self, sql, params, read)
             }
         }
