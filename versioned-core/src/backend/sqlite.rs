@@ -83,22 +83,28 @@ fn bind(stmt: &mut Statement<'_>, params: &mut [Param<'_>]) -> Result<(), Error>
     for (index, param) in params.iter_mut().enumerate() {
         match param {
             // An integer (keys, versions) binds as one, as hand-written code binds an
-            // `i64`; the rest go through the driver's general match.
+            // `i64`.
             Ok(ToSqlOutput::Owned(Value::Integer(value)) | ToSqlOutput::Borrowed(ValueRef::Integer(value))) => {
                 stmt.raw_bind_parameter(index + 1, *value)?
             }
-            _ => bind_other(stmt, index + 1, param)?,
+            Ok(value) => stmt.raw_bind_parameter(index + 1, Bound(value))?,
+            Err(_) => return Err(failed(param)),
         }
     }
     Ok(())
 }
 
-/// Binds a parameter that is not an integer, or fails with its conversion's error.
-#[inline(never)]
-fn bind_other(stmt: &mut Statement<'_>, index: usize, param: &mut Param<'_>) -> Result<(), Error> {
-    match param {
-        Ok(value) => Ok(stmt.raw_bind_parameter(index, &*value)?),
-        Err(_) => Err(failed(param)),
+/// A converted parameter as the driver binds it, borrowed.
+struct Bound<'p, 'a>(&'p ToSqlOutput<'a>);
+
+impl ToSql for Bound<'_, '_> {
+    #[inline]
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self.0 {
+            ToSqlOutput::Borrowed(value) => Ok(ToSqlOutput::Borrowed(*value)),
+            ToSqlOutput::Owned(value) => Ok(ToSqlOutput::Borrowed(ValueRef::from(value))),
+            other => other.to_sql(),
+        }
     }
 }
 
