@@ -1,14 +1,14 @@
 //! Raw SQL for the cases: values bound and read without going through the library
 //! under test, so that rows are checked as the database holds them.
 
-use versioned::backend::{Backend, Executor};
+use versioned::backend::{Backend, Blocking, Executor};
 
 /// A connection, transaction or savepoint: an executor for the library, and raw SQL
 /// for the tests. Raw SQL takes `?` placeholders on every backend.
 pub trait Session {
     type Backend: Backend;
     /// This session as an executor of the library.
-    fn ex(&mut self) -> impl Executor<Backend = Self::Backend> + '_;
+    fn ex(&mut self) -> impl Executor<Backend = Self::Backend, Mode = Blocking> + '_;
     /// Runs a statement; returns the number of rows it affected.
     fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String>;
     /// Runs a query; returns its rows.

@@ -1,7 +1,7 @@
 //! What the PostgreSQL and MySQL trap files share: the `accounts` entity most of
 //! their tests use, and the values they compare its rows and conflicts with.
 
-use versioned::backend::{Bind, Executor};
+use versioned::backend::{Bind, Blocking, Executor};
 use versioned::{Error, Versioned};
 
 pub use crate::common::Conflict;
@@ -20,7 +20,7 @@ pub struct Account {
 }
 
 /// Inserts an account through the library.
-pub fn new_account<E: Executor>(exec: E, owner: &str, balance: i64) -> Account
+pub fn new_account<E: Executor<Mode = Blocking>>(exec: E, owner: &str, balance: i64) -> Account
 where
     Account: Bind<E::Backend>,
 {

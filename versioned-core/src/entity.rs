@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use crate::backend::{Backend, Decode, Executor};
+use crate::backend::{Backend, Decode, Executor, Mode, Out};
 use crate::error::{
     ColumnError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError, TakeBack, chain,
 };
@@ -30,6 +30,11 @@ use crate::sql::{EntityMeta, Statements};
 ///   `&mut mysql::Transaction`;
 ///
 /// and `&mut E` of any executor `E`, to lend one executor to several calls.
+///
+/// Each operation is written once, as a future, and the executor's
+/// [`Mode`](crate::backend::Mode) decides what a call returns: on the blocking
+/// executors above, the result itself (`user.save(&conn)?`); on an async executor,
+/// a future of it, to be awaited.
 ///
 /// A write that succeeds inside a transaction which is then rolled back leaves the
 /// entity holding the version it wrote: read it again (or run the whole
@@ -64,20 +69,29 @@ pub trait Versioned: Sized {
     /// ([`Error::NoGeneratedKey`]) or generated a key the field cannot hold
     /// ([`Error::Decode`], naming that key), the inserted row is deleted again where it
     /// can be found, and the error says whether it was.
-    fn insert<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
+    fn insert<E: Executor>(&mut self, mut exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
     where
         Self: Bind<E::Backend>,
     {
-        let sql = statements::<Self, E>();
-        let zero = Self::Version::ZERO;
-        if Self::META.auto_key {
-            let key = self.bind_insert(&zero, |p| exec.insert_generated(&sql.insert, p))?;
-            self.store_generated_key(&key, sql, exec)?;
-        } else {
-            self.bind_insert(&zero, |p| exec.execute(&sql.insert, p))?;
-        }
-        self.set_version(zero);
-        Ok(())
+        E::Mode::run(async move {
+            let sql = statements::<Self, E>();
+            let zero = Self::Version::ZERO;
+            if Self::META.auto_key {
+                let key = {
+                    let mut params = self.bind_insert(&zero);
+                    exec.insert_generated(&sql.insert, params.as_mut()).await?
+                };
+                // The key is stored, or the inserted row taken back (the cold path).
+                if let Err(misfit) = self.store_generated_key(&key) {
+                    return Err(Self::take_back(&key, sql, exec, misfit).await);
+                }
+            } else {
+                let mut params = self.bind_insert(&zero);
+                exec.execute(&sql.insert, params.as_mut()).await?;
+            }
+            self.set_version(zero);
+            Ok(())
+        })
     }
 
     /// Writes every persisted field and stores the next version, if the row still
@@ -86,37 +100,63 @@ pub trait Versioned: Sized {
     /// On success the entity's version is the new one. When the row holds another
     /// version, or is gone, the result is [`Error::OptimisticLock`] and nothing
     /// changed.
-    fn save<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
+    fn save<E: Executor>(&mut self, mut exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
     where
         Self: Bind<E::Backend>,
     {
-        let sql = statements::<Self, E>();
-        let new = self.version_of().next();
-        let matched = self.bind_update(&new, |p| exec.execute(&sql.update, p))?;
-        self.finish_write(Operation::Save, matched, new, exec)
+        E::Mode::run(async move {
+            let sql = statements::<Self, E>();
+            let new = self.version_of().next();
+            let matched = {
+                let mut params = self.bind_update(&new);
+                exec.execute(&sql.update, params.as_mut()).await?
+            };
+            if matched != 1 {
+                return Err(self.refused(Operation::Save, matched, exec).await);
+            }
+            self.set_version(new);
+            Ok(())
+        })
     }
 
     /// Stores the next version without writing any other field, if the row still
     /// holds the entity's version: marks the row as changed, e.g. when rows that
     /// belong to it changed.
-    fn touch<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
+    fn touch<E: Executor>(&mut self, mut exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
     where
         Self: Bind<E::Backend>,
     {
-        let sql = statements::<Self, E>();
-        let new = self.version_of().next();
-        let matched = self.bind_touch(&new, |p| exec.execute(&sql.touch, p))?;
-        self.finish_write(Operation::Touch, matched, new, exec)
+        E::Mode::run(async move {
+            let sql = statements::<Self, E>();
+            let new = self.version_of().next();
+            let matched = {
+                let mut params = self.bind_touch(&new);
+                exec.execute(&sql.touch, params.as_mut()).await?
+            };
+            if matched != 1 {
+                return Err(self.refused(Operation::Touch, matched, exec).await);
+            }
+            self.set_version(new);
+            Ok(())
+        })
     }
 
     /// Deletes the row, if it still holds the entity's version.
-    fn delete<E: Executor>(&self, mut exec: E) -> Result<(), Error>
+    fn delete<E: Executor>(&self, mut exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
     where
         Self: Bind<E::Backend>,
     {
-        let sql = statements::<Self, E>();
-        let matched = self.bind_delete(|p| exec.execute(&sql.delete, p))?;
-        self.check_matched(Operation::Delete, matched, exec)
+        E::Mode::run(async move {
+            let sql = statements::<Self, E>();
+            let matched = {
+                let mut params = self.bind_delete();
+                exec.execute(&sql.delete, params.as_mut()).await?
+            };
+            if matched != 1 {
+                return Err(self.refused(Operation::Delete, matched, exec).await);
+            }
+            Ok(())
+        })
     }
 
     /// Checks that the row still holds the entity's version, without writing.
@@ -129,56 +169,76 @@ pub trait Versioned: Sized {
     /// locking reads in a `READ ONLY` transaction. On SQLite the version is read in the
     /// transaction's snapshot; a later write in that transaction fails with a
     /// retryable busy error if another connection wrote since.
-    fn verify<E: Executor>(&self, mut exec: E) -> Result<(), Error>
+    fn verify<E: Executor>(&self, mut exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
     where
         Self: Bind<E::Backend>,
     {
-        let actual = self.current_version(&mut exec)?;
-        match actual {
-            Some(v) if v == self.version_of().to_i64() => Ok(()),
-            actual => Err(self.conflict_with(actual)),
-        }
+        let sql = statements::<Self, E>();
+        E::Mode::run(async move {
+            let mut params = self.bind_own_key();
+            let actual = exec.query_row(&sql.select_version, params.as_mut(), |row| self.read_version(row)).await?;
+            match actual {
+                Some(v) if v == self.version_of().to_i64() => Ok(()),
+                actual => Err(self.conflict_with(actual)),
+            }
+        })
     }
 
     /// Reads every persisted field again from the row with the entity's key.
     ///
     /// Skipped fields keep their values. No row: [`Error::NotFound`], and the entity
     /// is unchanged.
-    fn reload<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
+    fn reload<E: Executor>(&mut self, mut exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
+    where
+        Self: Bind<E::Backend>,
+    {
+        E::Mode::run(async move {
+            let sql = statements::<Self, E>();
+            let mut fresh = {
+                let this = &*self;
+                let mut params = this.bind_own_key();
+                exec.query_row(&sql.select, params.as_mut(), |row| match row {
+                    Some(row) => Self::decode_row(row).map_err(|e| decode_error::<Self>(e, this.key_debug())),
+                    None => Err(Error::NotFound { table: Self::META.qualified, id: this.key_debug() }),
+                })
+                .await?
+            };
+            fresh.keep_skipped(self);
+            *self = fresh;
+            Ok(())
+        })
+    }
+
+    /// Reads the row with key `id`; `Ok(None)` when there is none.
+    fn find<E: Executor>(mut exec: E, id: Self::Id) -> Out<E, impl Future<Output = Result<Option<Self>, Error>>>
     where
         Self: Bind<E::Backend>,
     {
         let sql = statements::<Self, E>();
-        let mut fresh = self.bind_own_key(|p| {
-            exec.query_row(&sql.select, p, |row| match row {
-                Some(row) => Self::decode_row(row).map_err(|e| decode_error::<Self>(e, self.key_debug())),
-                None => Err(Error::NotFound { table: Self::META.qualified, id: self.key_debug() }),
+        E::Mode::run(async move {
+            let mut params = Self::bind_key(&id);
+            exec.query_row(&sql.select, params.as_mut(), |row| match row {
+                Some(row) => Self::read_row(row, &id).map(Some),
+                None => Ok(None),
             })
-        })?;
-        fresh.keep_skipped(self);
-        *self = fresh;
-        Ok(())
-    }
-
-    /// Reads the row with key `id`; `Ok(None)` when there is none.
-    fn find<E: Executor>(mut exec: E, id: Self::Id) -> Result<Option<Self>, Error>
-    where
-        Self: Bind<E::Backend>,
-    {
-        Self::fetch(&mut exec, &id, Some, || Ok(None))
+            .await
+        })
     }
 
     /// Reads the row with key `id`; [`Error::NotFound`] when there is none.
-    fn get<E: Executor>(mut exec: E, id: Self::Id) -> Result<Self, Error>
+    fn get<E: Executor>(mut exec: E, id: Self::Id) -> Out<E, impl Future<Output = Result<Self, Error>>>
     where
         Self: Bind<E::Backend>,
     {
-        Self::fetch(
-            &mut exec,
-            &id,
-            |entity| entity,
-            || Err(Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") }),
-        )
+        let sql = statements::<Self, E>();
+        E::Mode::run(async move {
+            let mut params = Self::bind_key(&id);
+            exec.query_row(&sql.select, params.as_mut(), |row| match row {
+                Some(row) => Self::read_row(row, &id),
+                None => Err(Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") }),
+            })
+            .await
+        })
     }
 }
 
@@ -196,71 +256,48 @@ fn decode_error<T: Versioned>(e: ColumnError, id: String) -> Error {
 
 /// The steps the operations share, kept off the trait's public surface.
 trait Ops: Versioned {
-    /// Reads the row with key `id` and hands it to `found`; `missing` says what no
-    /// row means.
+    /// Decodes the row with key `id`.
     #[inline]
-    fn fetch<E: Executor, T>(
-        exec: &mut E,
-        id: &Self::Id,
-        found: impl FnOnce(Self) -> T,
-        missing: impl FnOnce() -> Result<T, Error>,
-    ) -> Result<T, Error>
+    fn read_row<B: Backend>(row: &mut B::Row<'_>, id: &Self::Id) -> Result<Self, Error>
     where
-        Self: Bind<E::Backend>,
+        Self: Bind<B>,
     {
-        let sql = statements::<Self, E>();
-        Self::bind_key(id, |p| {
-            exec.query_row(&sql.select, p, |row| match row {
-                Some(row) => match Self::decode_row(row) {
-                    Ok(entity) => Ok(found(entity)),
-                    Err(e) => Err(decode_error::<Self>(e, format!("{id:?}"))),
-                },
-                None => missing(),
-            })
-        })
-    }
-
-    /// Ends a version-checked write that matched `matched` rows: on success the
-    /// entity takes the new version.
-    #[inline]
-    fn finish_write<E: Executor>(
-        &mut self,
-        operation: Operation,
-        matched: u64,
-        new: Self::Version,
-        exec: E,
-    ) -> Result<(), Error>
-    where
-        Self: Bind<E::Backend>,
-    {
-        self.check_matched(operation, matched, exec)?;
-        self.set_version(new);
-        Ok(())
-    }
-
-    /// A version-checked write succeeded when it matched exactly one row.
-    #[inline]
-    fn check_matched<E: Executor>(&self, operation: Operation, matched: u64, exec: E) -> Result<(), Error>
-    where
-        Self: Bind<E::Backend>,
-    {
-        match matched {
-            1 => Ok(()),
-            0 => Err(self.refused(operation, exec)),
-            rows => Err(Error::KeyNotUnique { operation, table: Self::META.qualified, id: self.key_debug(), rows }),
+        match Self::decode_row(row) {
+            Ok(entity) => Ok(entity),
+            Err(e) => Err(decode_error::<Self>(e, format!("{id:?}"))),
         }
     }
 
-    /// The error for a write that matched no row, told by the version the row holds
-    /// now: another version or no row is a conflict; the expected version means the
-    /// database skipped the write.
-    #[cold]
-    fn refused<E: Executor>(&self, operation: Operation, mut exec: E) -> Error
+    /// Decodes the version of the entity's row, `None` when there is no row.
+    #[inline]
+    fn read_version<B: Backend>(&self, row: Option<&mut B::Row<'_>>) -> Result<Option<i64>, Error>
+    where
+        Self: Bind<B>,
+    {
+        match row {
+            Some(row) => match Self::decode_version(row) {
+                Ok(version) => Ok(Some(version.to_i64())),
+                Err(e) => Err(decode_error::<Self>(e, self.key_debug())),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// The error for a version-checked write that matched `matched` rows, not one:
+    /// several is a key that is not unique; none is told by the version the row
+    /// holds now (read once more): another version or no row is a conflict, the
+    /// expected version means the database skipped the write.
+    async fn refused<E: Executor>(&self, operation: Operation, matched: u64, mut exec: E) -> Error
     where
         Self: Bind<E::Backend>,
     {
+        if matched > 1 {
+            return Error::KeyNotUnique { operation, table: Self::META.qualified, id: self.key_debug(), rows: matched };
+        }
+        let sql = statements::<Self, E>();
+        let mut params = self.bind_own_key();
         let expected = self.version_of().to_i64();
-        match self.current_version(&mut exec) {
+        match exec.query_row(&sql.select_version, params.as_mut(), |row| self.read_version(row)).await {
             Ok(Some(version)) if version == expected => {
                 Error::WriteIgnored { operation, table: Self::META.qualified, id: self.key_debug(), version }
             }
@@ -270,37 +307,28 @@ trait Ops: Versioned {
     }
 
     /// Gives the entity the key an insert generated. When there is none, or it does
-    /// not fit the field, the inserted row is deleted again, so that the failed insert
-    /// stores nothing, and the error says whether that worked.
+    /// not fit the field, the entity is unchanged and the result says why, for
+    /// [`Ops::take_back`]: `None` when there is no key.
     #[inline]
-    fn store_generated_key<E: Executor>(
-        &mut self,
-        key: &<E::Backend as Backend>::GeneratedKey,
-        sql: &Statements,
-        exec: E,
-    ) -> Result<(), Error>
+    fn store_generated_key<B: Backend>(&mut self, key: &B::GeneratedKey) -> Result<(), Option<ColumnError>>
     where
-        Self: Bind<E::Backend>,
+        Self: Bind<B>,
     {
-        if E::Backend::generated_nothing(key) {
-            return Err(Self::take_back(key, sql, exec, None));
+        if B::generated_nothing(key) {
+            return Err(None);
         }
-        match self.set_generated_key(key) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(Self::take_back(key, sql, exec, Some(e))),
-        }
+        self.set_generated_key(key).map_err(Some)
     }
 
     /// Deletes the row an insert stored under the unusable generated `key`; `misfit`
     /// says why the key did not fit the field, `None` when there is no key.
-    #[cold]
-    fn take_back<E: Executor>(
+    async fn take_back<E: Executor>(
         key: &<E::Backend as Backend>::GeneratedKey,
-        sql: &Statements,
+        sql: &'static Statements,
         mut exec: E,
         misfit: Option<ColumnError>,
     ) -> Error {
-        let take_back = match exec.discard_generated(sql, key) {
+        let take_back = match exec.discard_generated(sql, key).await {
             Ok(Some(1)) => TakeBack::Done,
             Ok(Some(rows)) => TakeBack::Removed(rows),
             Ok(None) => TakeBack::Unreachable,
@@ -314,23 +342,6 @@ trait Ops: Versioned {
                 Error::Decode(DecodeError::generated_key(table, e.column, key, e.source, take_back))
             }
         }
-    }
-
-    /// The row's current version, read once; `None` when there is no row.
-    fn current_version<E: Executor>(&self, exec: &mut E) -> Result<Option<i64>, Error>
-    where
-        Self: Bind<E::Backend>,
-    {
-        let sql = statements::<Self, E>();
-        self.bind_own_key(|p| {
-            exec.query_row(&sql.select_version, p, |row| match row {
-                Some(row) => match Self::decode_version(row) {
-                    Ok(version) => Ok(Some(version.to_i64())),
-                    Err(e) => Err(decode_error::<Self>(e, self.key_debug())),
-                },
-                None => Ok(None),
-            })
-        })
     }
 
     fn conflict_with(&self, actual: Option<i64>) -> Error {
@@ -350,39 +361,51 @@ impl<T: Versioned> Ops for T {}
 /// by `#[derive(Versioned)]` for every backend that can bind and read all of the
 /// entity's persisted fields.
 ///
-/// Name it in the bounds of code that is generic over executors:
+/// Name it in the bounds of code that is generic over executors, with the mode the
+/// code expects ([`Blocking`](crate::backend::Blocking): results;
+/// [`Async`](crate::backend::Async): futures):
 ///
 /// ```
-/// use versioned_core::backend::{Bind, Executor};
+/// use versioned_core::backend::{Async, Bind, Blocking, Executor};
 /// use versioned_core::{Error, Versioned};
 ///
-/// /// Saves on whatever executor it is given.
+/// /// Saves on whatever blocking executor it is given.
 /// fn rename<T, E>(entity: &mut T, exec: E) -> Result<(), Error>
 /// where
 ///     T: Versioned + Bind<E::Backend>,
-///     E: Executor,
+///     E: Executor<Mode = Blocking>,
 /// {
 ///     entity.save(exec)
 /// }
+///
+/// /// Saves on whatever async executor it is given.
+/// async fn rename_async<T, E>(entity: &mut T, exec: E) -> Result<(), Error>
+/// where
+///     T: Versioned + Bind<E::Backend>,
+///     E: Executor<Mode = Async>,
+/// {
+///     entity.save(exec).await
+/// }
 /// ```
 //
-// Each `bind_*` hands `f` the parameters of one statement, in the order documented on
-// [`Statements`]; the values borrow the entity's fields where the driver allows. The
-// slice is mutable so that a driver which needs owned values can take them without
-// a second copy.
+// Each `bind_*` returns the parameters of one statement, in the order documented on
+// [`Statements`]; the values borrow the entity's fields where the driver allows. They
+// are returned, not lent to a closure, so that an async operation holds them across
+// the statement's `.await`. The slice is mutable so that a driver which needs owned
+// values can take them without a second copy.
 pub trait Bind<B: Backend>: Versioned {
     #[doc(hidden)]
-    fn bind_insert<R>(&self, version: &Self::Version, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_insert<'a>(&'a self, version: &'a Self::Version) -> impl AsMut<[B::Param<'a>]>;
     #[doc(hidden)]
-    fn bind_update<R>(&self, new: &Self::Version, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_update<'a>(&'a self, new: &'a Self::Version) -> impl AsMut<[B::Param<'a>]>;
     #[doc(hidden)]
-    fn bind_touch<R>(&self, new: &Self::Version, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_touch<'a>(&'a self, new: &'a Self::Version) -> impl AsMut<[B::Param<'a>]>;
     #[doc(hidden)]
-    fn bind_delete<R>(&self, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_delete(&self) -> impl AsMut<[B::Param<'_>]>;
     #[doc(hidden)]
-    fn bind_own_key<R>(&self, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_own_key(&self) -> impl AsMut<[B::Param<'_>]>;
     #[doc(hidden)]
-    fn bind_key<R>(id: &Self::Id, f: impl FnOnce(&mut [B::Param<'_>]) -> R) -> R;
+    fn bind_key(id: &Self::Id) -> impl AsMut<[B::Param<'_>]>;
     /// Reads every persisted column, in field order; skipped fields get `Default`.
     #[doc(hidden)]
     fn decode_row(row: &mut B::Row<'_>) -> Result<Self, ColumnError>;

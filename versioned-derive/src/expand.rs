@@ -172,7 +172,10 @@ fn impl_bind(input: &Input) -> TokenStream {
         }
     };
 
-    let params = quote!(&mut [<__B as #private::Backend>::Param<'_>]);
+    // The parameters of one statement, borrowed for `'__a`, or for the `&self` of an
+    // elided signature.
+    let params = quote!(::core::convert::AsMut<[<__B as #private::Backend>::Param<'__a>]>);
+    let own_params = quote!(::core::convert::AsMut<[<__B as #private::Backend>::Param<'_>]>);
     let version_ty_path = quote!(<Self as #krate::Versioned>::Version);
     let result = quote!(#private::Result);
     let column_error = quote!(#private::ColumnError);
@@ -185,33 +188,33 @@ fn impl_bind(input: &Input) -> TokenStream {
             #(#bounds,)*
         {
             #[inline]
-            fn bind_insert<__R>(&self, __version: &#version_ty_path, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&mut [#(#insert),*])
+            fn bind_insert<'__a>(&'__a self, __version: &'__a #version_ty_path) -> impl #params {
+                [#(#insert),*]
             }
 
             #[inline]
-            fn bind_update<__R>(&self, __new: &#version_ty_path, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&mut [#(#data,)* #new_version, #(#keys,)* #old_version])
+            fn bind_update<'__a>(&'__a self, __new: &'__a #version_ty_path) -> impl #params {
+                [#(#data,)* #new_version, #(#keys,)* #old_version]
             }
 
             #[inline]
-            fn bind_touch<__R>(&self, __new: &#version_ty_path, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&mut [#new_version, #(#keys,)* #old_version])
+            fn bind_touch<'__a>(&'__a self, __new: &'__a #version_ty_path) -> impl #params {
+                [#new_version, #(#keys,)* #old_version]
             }
 
             #[inline]
-            fn bind_delete<__R>(&self, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&mut [#(#keys,)* #old_version])
+            fn bind_delete(&self) -> impl #own_params {
+                [#(#keys,)* #old_version]
             }
 
             #[inline]
-            fn bind_own_key<__R>(&self, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&mut [#(#keys),*])
+            fn bind_own_key(&self) -> impl #own_params {
+                [#(#keys),*]
             }
 
             #[inline]
-            fn bind_key<__R>(__id: &<Self as #krate::Versioned>::Id, __f: impl ::core::ops::FnOnce(#params) -> __R) -> __R {
-                __f(&mut [#(#id_params),*])
+            fn bind_key(__id: &<Self as #krate::Versioned>::Id) -> impl #own_params {
+                [#(#id_params),*]
             }
 
             #[inline]

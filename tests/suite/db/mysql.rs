@@ -8,7 +8,7 @@ use mysql::{
     TxOpts, Value,
 };
 use versioned::Error;
-use versioned::backend::{Executor, Mysql as Backend};
+use versioned::backend::{Blocking, Executor, Mysql as Backend};
 
 use crate::server::{MYSQL, mysql_opts, place_name};
 use crate::suite::{Db, Session, Val, schema};
@@ -299,7 +299,7 @@ macro_rules! session {
         impl Session for $ty {
             type Backend = Backend;
 
-            fn ex(&mut self) -> impl Executor<Backend = Backend> + '_ {
+            fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
                 self
             }
 
@@ -319,7 +319,7 @@ session!(Conn, PooledConn, Transaction<'_>);
 impl Session for Savepoint<'_, '_> {
     type Backend = Backend;
 
-    fn ex(&mut self) -> impl Executor<Backend = Backend> + '_ {
+    fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
         &mut *self.tx
     }
 

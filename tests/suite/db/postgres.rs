@@ -7,7 +7,7 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row, Transaction};
 use versioned::Error;
 use versioned::backend::postgres::{CachingClient, CachingTransaction};
-use versioned::backend::{Executor, Postgres as Backend};
+use versioned::backend::{Blocking, Executor, Postgres as Backend};
 
 use crate::server::{POSTGRES, pg_config, place_name};
 use crate::suite::{Db, Session, Val, exec, schema};
@@ -343,7 +343,7 @@ macro_rules! session {
         impl Session for $ty {
             type Backend = Backend;
 
-            fn ex(&mut self) -> impl Executor<Backend = Backend> + '_ {
+            fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
                 self
             }
 

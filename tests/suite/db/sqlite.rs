@@ -4,7 +4,7 @@
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, Savepoint, ToSql, Transaction};
 use versioned::Error;
-use versioned::backend::{Executor, Sqlite as Backend};
+use versioned::backend::{Blocking, Executor, Sqlite as Backend};
 
 use crate::common::TempDb;
 use crate::suite::{Db, Session, Val, scalar, schema};
@@ -182,7 +182,7 @@ macro_rules! session {
         impl Session for $ty {
             type Backend = Backend;
 
-            fn ex(&mut self) -> impl Executor<Backend = Backend> + '_ {
+            fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
                 &*self
             }
 

@@ -6,6 +6,8 @@
 //! and runs statement text on its driver, through the driver's prepared-statement
 //! cache where it has one.
 
+use std::task::{Context, Poll, Waker};
+
 pub use crate::entity::Bind;
 use crate::error::{BoxError, Error};
 use crate::sql::{Dialect, Statements};
@@ -97,27 +99,107 @@ pub trait Decode<B: Backend>: Sized {
     fn decode_generated(key: &B::GeneratedKey) -> Result<Self, BoxError>;
 }
 
-/// Something statements run on: a connection, a transaction, a savepoint.
+/// Whether an executor's operations return their result ([`Blocking`]) or a future
+/// of it ([`Async`]).
+///
+/// Every operation of [`Versioned`](crate::Versioned) is written once, as a future;
+/// the executor's mode decides what the caller gets: `user.save(&conn)?` on a
+/// blocking executor, `user.save(&pool).await?` on an async one.
+pub trait Mode: 'static {
+    /// What an operation returns: the future's output, or the future itself.
+    type Out<F: Future>;
+
+    /// Turns an operation's future into what the caller gets.
+    #[doc(hidden)]
+    fn run<F: Future>(f: F) -> Self::Out<F>;
+}
+
+/// The mode of the blocking drivers (rusqlite, postgres, mysql): an operation runs
+/// when called and returns its result.
+///
+/// Code generic over blocking executors names it in a bound,
+/// `E: Executor<Mode = Blocking>`, and gets the result itself:
+///
+/// ```
+/// use versioned_core::backend::{Bind, Blocking, Executor};
+/// use versioned_core::{Error, Versioned};
+///
+/// /// Saves on whatever blocking executor it is given.
+/// fn rename<T, E>(entity: &mut T, exec: E) -> Result<(), Error>
+/// where
+///     T: Versioned + Bind<E::Backend>,
+///     E: Executor<Mode = Blocking>,
+/// {
+///     entity.save(exec)
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub enum Blocking {}
+
+impl Mode for Blocking {
+    type Out<F: Future> = F::Output;
+
+    /// Polls once: a blocking executor's statements have run by the time their
+    /// futures exist, so an operation's future is ready on its first poll. Always
+    /// inlined, so that the future is built where it is polled, never copied.
+    #[inline(always)]
+    fn run<F: Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(out) => out,
+            Poll::Pending => unreachable!("a blocking executor's statement futures are ready when made"),
+        }
+    }
+}
+
+/// The mode of the async drivers: an operation returns a future, to be awaited.
+#[derive(Debug, Clone, Copy)]
+pub enum Async {}
+
+impl Mode for Async {
+    type Out<F: Future> = F;
+
+    #[inline]
+    fn run<F: Future>(f: F) -> F {
+        f
+    }
+}
+
+/// What an operation of [`Versioned`](crate::Versioned) returns on the executor `E`:
+/// the result on a blocking executor, a future of it on an async one.
+pub type Out<E, F> = <<E as Executor>::Mode as Mode>::Out<F>;
+
+/// Something statements run on: a connection, a transaction, a savepoint, a pool.
 ///
 /// Methods of [`Versioned`](crate::Versioned) take an executor by value, e.g.
 /// `&rusqlite::Connection` or `&rusqlite::Transaction`. `&mut E` is an executor too,
 /// so one executor can be lent to several calls (across [`retry`](crate::retry)
 /// attempts, say).
+///
+/// Each statement method returns a future. Those of a blocking executor have run
+/// the statement when they are made (they are ready at once); those of an async one
+/// run it when awaited.
 pub trait Executor {
     /// The backend this executor's statements run on.
     type Backend: Backend;
+    /// Whether operations on this executor return results or futures.
+    type Mode: Mode;
 
     /// Runs a write; returns the number of rows it matched.
     #[doc(hidden)]
-    fn execute(&mut self, sql: &str, params: &mut [<Self::Backend as Backend>::Param<'_>]) -> Result<u64, Error>;
+    fn execute(
+        &mut self,
+        sql: &'static str,
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
+    ) -> impl Future<Output = Result<u64, Error>>;
 
     /// Runs an insert whose key the database generates; returns that key.
     #[doc(hidden)]
     fn insert_generated(
         &mut self,
-        sql: &str,
+        sql: &'static str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> Result<<Self::Backend as Backend>::GeneratedKey, Error>;
+    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>>;
 
     /// Deletes the row an insert just stored under `key`, a key that is missing or
     /// could not become the entity's key field, so that the failed insert leaves
@@ -126,14 +208,110 @@ pub trait Executor {
     #[doc(hidden)]
     fn discard_generated(
         &mut self,
-        sql: &Statements,
+        sql: &'static Statements,
         key: &<Self::Backend as Backend>::GeneratedKey,
-    ) -> Result<Option<u64>, Error>;
+    ) -> impl Future<Output = Result<Option<u64>, Error>>;
 
     /// Runs a query and hands its first row to `read`, `None` when there is none
     /// (mutably, so a driver whose rows own their values can move them out rather
     /// than copy them); `read` decides what no row means.
     #[doc(hidden)]
+    fn query_row<T>(
+        &mut self,
+        sql: &'static str,
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
+        read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
+    ) -> impl Future<Output = Result<T, Error>>;
+}
+
+impl<E: Executor + ?Sized> Executor for &mut E {
+    type Backend = E::Backend;
+    type Mode = E::Mode;
+
+    #[inline]
+    fn execute(
+        &mut self,
+        sql: &'static str,
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
+    ) -> impl Future<Output = Result<u64, Error>> {
+        (**self).execute(sql, params)
+    }
+
+    #[inline]
+    fn insert_generated(
+        &mut self,
+        sql: &'static str,
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
+    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>> {
+        (**self).insert_generated(sql, params)
+    }
+
+    fn discard_generated(
+        &mut self,
+        sql: &'static Statements,
+        key: &<Self::Backend as Backend>::GeneratedKey,
+    ) -> impl Future<Output = Result<Option<u64>, Error>> {
+        (**self).discard_generated(sql, key)
+    }
+
+    #[inline]
+    fn query_row<T>(
+        &mut self,
+        sql: &'static str,
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
+        read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
+    ) -> impl Future<Output = Result<T, Error>> {
+        (**self).query_row(sql, params, read)
+    }
+}
+
+/// A blocking statement as a future: it runs on the first poll, which
+/// [`Blocking::run`] makes at once, and its result is handed back from that poll
+/// rather than stored in the future.
+pub(crate) struct Now<F>(Option<F>);
+
+impl<F> Now<F> {
+    #[inline(always)]
+    pub(crate) fn new(f: F) -> Self {
+        Now(Some(f))
+    }
+}
+
+// The closure is never pinned: it is moved out and called on the first poll.
+impl<F> Unpin for Now<F> {}
+
+impl<T, F: FnOnce() -> T> Future for Now<F> {
+    type Output = T;
+
+    #[inline(always)]
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<T> {
+        match self.get_mut().0.take() {
+            Some(f) => Poll::Ready(f()),
+            None => unreachable!("a statement future is polled once"),
+        }
+    }
+}
+
+/// A blocking driver's statements, run when called. Each blocking executor type
+/// implements it, and [`blocking_executor!`] makes it an [`Executor`] whose futures
+/// run the statement on their first poll.
+pub(crate) trait RunNow {
+    type Backend: Backend;
+
+    fn execute(&mut self, sql: &str, params: &mut [<Self::Backend as Backend>::Param<'_>]) -> Result<u64, Error>;
+
+    fn insert_generated(
+        &mut self,
+        sql: &str,
+        params: &mut [<Self::Backend as Backend>::Param<'_>],
+    ) -> Result<<Self::Backend as Backend>::GeneratedKey, Error>;
+
+    fn discard_generated(
+        &mut self,
+        sql: &Statements,
+        key: &<Self::Backend as Backend>::GeneratedKey,
+    ) -> Result<Option<u64>, Error>;
+
     fn query_row<T>(
         &mut self,
         sql: &str,
@@ -142,38 +320,55 @@ pub trait Executor {
     ) -> Result<T, Error>;
 }
 
-impl<E: Executor + ?Sized> Executor for &mut E {
-    type Backend = E::Backend;
+/// Implements [`Executor`] in [`Blocking`] mode for types that implement [`RunNow`].
+#[allow(unused_macros)]
+macro_rules! blocking_executor {
+    ($backend:ty: $($ty:ty),* $(,)?) => {$(
+        impl $crate::backend::Executor for $ty {
+            type Backend = $backend;
+            type Mode = $crate::backend::Blocking;
 
-    #[inline]
-    fn execute(&mut self, sql: &str, params: &mut [<Self::Backend as Backend>::Param<'_>]) -> Result<u64, Error> {
-        (**self).execute(sql, params)
-    }
+            #[inline]
+            fn execute(
+                &mut self,
+                sql: &'static str,
+                params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<u64, $crate::Error>> {
+                $crate::backend::Now::new(move || $crate::backend::RunNow::execute(self, sql, params))
+            }
 
-    #[inline]
-    fn insert_generated(
-        &mut self,
-        sql: &str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> Result<<Self::Backend as Backend>::GeneratedKey, Error> {
-        (**self).insert_generated(sql, params)
-    }
+            #[inline]
+            fn insert_generated(
+                &mut self,
+                sql: &'static str,
+                params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
+            ) -> impl ::std::future::Future<
+                Output = ::std::result::Result<<Self::Backend as $crate::backend::Backend>::GeneratedKey, $crate::Error>,
+            > {
+                $crate::backend::Now::new(move || $crate::backend::RunNow::insert_generated(self, sql, params))
+            }
 
-    fn discard_generated(
-        &mut self,
-        sql: &Statements,
-        key: &<Self::Backend as Backend>::GeneratedKey,
-    ) -> Result<Option<u64>, Error> {
-        (**self).discard_generated(sql, key)
-    }
+            fn discard_generated(
+                &mut self,
+                sql: &'static $crate::sql::Statements,
+                key: &<Self::Backend as $crate::backend::Backend>::GeneratedKey,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Option<u64>, $crate::Error>> {
+                $crate::backend::Now::new(move || $crate::backend::RunNow::discard_generated(self, sql, key))
+            }
 
-    #[inline]
-    fn query_row<T>(
-        &mut self,
-        sql: &str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
-        read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        (**self).query_row(sql, params, read)
-    }
+            #[inline]
+            fn query_row<T>(
+                &mut self,
+                sql: &'static str,
+                params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
+                read: impl FnOnce(
+                    Option<&mut <Self::Backend as $crate::backend::Backend>::Row<'_>>,
+                ) -> ::std::result::Result<T, $crate::Error>,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<T, $crate::Error>> {
+                $crate::backend::Now::new(move || $crate::backend::RunNow::query_row(self, sql, params, read))
+            }
+        }
+    )*};
 }
+#[allow(unused_imports)]
+pub(crate) use blocking_executor;

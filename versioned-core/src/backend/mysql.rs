@@ -20,7 +20,7 @@
 use mysql::prelude::{FromValue, Queryable, ToValue};
 use mysql::{Conn, Params, PooledConn, Row, Transaction, Value};
 
-use super::{Backend, Decode, Encode, Executor};
+use super::{Backend, Decode, Encode, RunNow, blocking_executor};
 use crate::error::{BoxError, DatabaseError, Error};
 use crate::sql::{Dialect, Statements};
 
@@ -91,11 +91,11 @@ fn params(values: &mut [Value]) -> Params {
     Params::Positional(values.iter_mut().map(|v| std::mem::replace(v, Value::NULL)).collect())
 }
 
-/// Implements [`Executor`] for one of the driver's `Queryable` types; `$last_id`
-/// reads the generated key after an insert.
+/// Implements [`RunNow`], and so [`Executor`], for one of the driver's `Queryable`
+/// types; `$last_id` reads the generated key after an insert.
 macro_rules! mysql_executor {
     ($ty:ty, |$this:ident| $last_id:expr) => {
-        impl Executor for $ty {
+        impl RunNow for $ty {
             type Backend = Mysql;
 
             #[inline]
@@ -132,6 +132,7 @@ macro_rules! mysql_executor {
                 }
             }
         }
+        blocking_executor!(Mysql: $ty);
     };
 }
 

@@ -30,7 +30,7 @@ use postgres::error::SqlState;
 use postgres::types::{FromSql, FromSqlOwned, IsNull, ToSql, Type};
 use postgres::{Client, Row, Statement, Transaction};
 
-use super::{Backend, Decode, Encode, Executor};
+use super::{Backend, Decode, Encode, RunNow, blocking_executor};
 use crate::error::{BoxError, DatabaseError, Error};
 use crate::sql::{Dialect, Statements};
 
@@ -289,10 +289,11 @@ fn query_once(conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Re
     Ok(with_values(params, |values| conn.query_opt(&statement, values))?)
 }
 
-/// Implements [`Executor`] for an executor type, given how it runs a write and a query.
+/// Implements [`RunNow`] and so [`Executor`] for an executor type, given how it runs a
+/// write and a query.
 macro_rules! postgres_executor {
     ($ty:ty, |$this:ident| $execute:expr, $query:expr) => {
-        impl Executor for $ty {
+        impl RunNow for $ty {
             type Backend = Postgres;
 
             #[inline]
@@ -331,6 +332,7 @@ macro_rules! postgres_executor {
                 }
             }
         }
+        blocking_executor!(Postgres: $ty);
     };
 }
 

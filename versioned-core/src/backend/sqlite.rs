@@ -7,7 +7,7 @@
 use rusqlite::types::{FromSql, Null, ToSql, ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, Row, Savepoint, Statement, Transaction};
 
-use super::{Backend, Decode, Encode, Executor};
+use super::{Backend, Decode, Encode, RunNow, blocking_executor};
 use crate::error::{BoxError, DatabaseError, Error};
 use crate::sql::{Dialect, Statements};
 
@@ -169,10 +169,10 @@ fn query_row<T>(
     }
 }
 
-/// Implements [`Executor`] for a reference to a type that derefs to `Connection`.
+/// Implements [`RunNow`] for a reference to a type that derefs to `Connection`.
 macro_rules! sqlite_executor {
     ($($ty:ty),*) => {$(
-        impl Executor for $ty {
+        impl RunNow for $ty {
             type Backend = Sqlite;
 
             #[inline]
@@ -199,6 +199,7 @@ macro_rules! sqlite_executor {
                 query_row(self, sql, params, read)
             }
         }
+        blocking_executor!(Sqlite: $ty);
     )*};
 }
 
