@@ -39,10 +39,10 @@ use crate::sql::{EntityMeta, Statements};
 /// A write that succeeds inside a transaction which is then rolled back leaves the
 /// entity holding the version it wrote: read it again (or run the whole
 /// read-modify-write inside [`retry`](crate::retry)) before writing it once more.
-pub trait Versioned: Sized {
+pub trait Versioned: Sized + Send + Sync {
     /// The key: the `#[id]` field's type, or a tuple of them in field order for a
     /// composite key.
-    type Id: Debug;
+    type Id: Debug + Send + Sync;
     /// The `#[version]` field's type: `i16`, `i32` or `i64`.
     type Version: VersionNumber;
 

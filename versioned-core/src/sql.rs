@@ -124,7 +124,7 @@ fn key_predicate(meta: &EntityMeta) -> impl Iterator<Item = Expr> + '_ {
 impl Statements {
     fn build(dialect: Dialect, meta: &EntityMeta) -> Statements {
         match dialect {
-            #[cfg(feature = "sqlite")]
+            #[cfg(any(feature = "sqlite", feature = "sqlx"))]
             Dialect::Sqlite => {
                 let q = &sea_query::SqliteQueryBuilder;
                 let mut statements = Statements::render(q, meta);
@@ -136,7 +136,7 @@ impl Statements {
                 }
                 statements
             }
-            #[cfg(feature = "postgres")]
+            #[cfg(any(feature = "postgres", feature = "sqlx"))]
             Dialect::Postgres => {
                 let q = &sea_query::PostgresQueryBuilder;
                 let mut statements = Statements::render(q, meta);
@@ -150,7 +150,7 @@ impl Statements {
                 }
                 statements
             }
-            #[cfg(feature = "mysql")]
+            #[cfg(any(feature = "mysql", feature = "sqlx"))]
             Dialect::Mysql => {
                 let q = &sea_query::MysqlQueryBuilder;
                 let mut statements = Statements::render(q, meta);
@@ -194,7 +194,7 @@ fn insert(meta: &EntityMeta) -> InsertStatement {
 }
 
 /// The insert, handing back the generated key.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "sqlx"))]
 fn returning_key(meta: &EntityMeta) -> InsertStatement {
     let mut q = insert(meta);
     q.returning_col(meta.columns[meta.key[0]]);

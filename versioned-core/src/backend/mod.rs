@@ -36,6 +36,14 @@ pub mod mysql;
 #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 pub use mysql::Mysql;
 
+#[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
+pub mod sqlx;
+
+#[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
+pub use self::sqlx::Sqlx;
+
 /// A database driver: its dialect, how it binds values and how it hands back rows.
 ///
 /// Implemented by the marker types of this module ([`Sqlite`], ...). An entity can be
@@ -54,7 +62,7 @@ pub trait Backend: Sized + 'static {
     type Row<'r>;
     /// What the driver reports after an insert that generated the key.
     #[doc(hidden)]
-    type GeneratedKey;
+    type GeneratedKey: Send;
     /// The driver's error for a column it could not read, passed up as it is and
     /// boxed only on the way into [`Error::Decode`](crate::Error::Decode).
     #[doc(hidden)]
@@ -186,115 +194,102 @@ pub trait Executor {
     type Mode: Mode;
 
     /// Runs a write; returns the number of rows it matched.
+    //
+    // The futures capture the executor's borrow and nothing of the parameters (each
+    // executor encodes or binds them before its future exists): a future that held
+    // the parameters' lifetime could not be proven `Send` inside the operations'
+    // generic async blocks (rustc's erased-region limitation, issue #100013).
     #[doc(hidden)]
-    fn execute(
-        &mut self,
+    fn execute<'s>(
+        &'s mut self,
         sql: &'static str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> impl Future<Output = Result<u64, Error>>;
+    ) -> impl Future<Output = Result<u64, Error>> + Send + use<'s, Self>;
 
     /// Runs an insert whose key the database generates; returns that key.
     #[doc(hidden)]
-    fn insert_generated(
-        &mut self,
+    fn insert_generated<'s>(
+        &'s mut self,
         sql: &'static str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>>;
+    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>> + Send + use<'s, Self>;
 
     /// Deletes the row an insert just stored under `key`, a key that is missing or
     /// could not become the entity's key field, so that the failed insert leaves
     /// nothing behind. Returns how many rows the delete removed; `None` when no
     /// statement can find the row.
     #[doc(hidden)]
-    fn discard_generated(
-        &mut self,
+    fn discard_generated<'s>(
+        &'s mut self,
         sql: &'static Statements,
         key: &<Self::Backend as Backend>::GeneratedKey,
-    ) -> impl Future<Output = Result<Option<u64>, Error>>;
+    ) -> impl Future<Output = Result<Option<u64>, Error>> + Send + use<'s, Self>;
 
     /// Runs a query and hands its first row to `read`, `None` when there is none
     /// (mutably, so a driver whose rows own their values can move them out rather
     /// than copy them); `read` decides what no row means.
     #[doc(hidden)]
-    fn query_row<T>(
-        &mut self,
+    fn query_row<'s, T, F>(
+        &'s mut self,
         sql: &'static str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-        read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
-    ) -> impl Future<Output = Result<T, Error>>;
+        read: F,
+    ) -> impl Future<Output = Result<T, Error>> + Send + use<'s, Self, T, F>
+    where
+        T: Send,
+        F: FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error> + Send;
 }
 
-impl<E: Executor + ?Sized> Executor for &mut E {
+impl<'e, E: Executor + ?Sized> Executor for &'e mut E {
     type Backend = E::Backend;
     type Mode = E::Mode;
 
     #[inline]
-    fn execute(
-        &mut self,
+    fn execute<'s>(
+        &'s mut self,
         sql: &'static str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> impl Future<Output = Result<u64, Error>> {
+    ) -> impl Future<Output = Result<u64, Error>> + Send + use<'s, 'e, E> {
         (**self).execute(sql, params)
     }
 
     #[inline]
-    fn insert_generated(
-        &mut self,
+    fn insert_generated<'s>(
+        &'s mut self,
         sql: &'static str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>> {
+    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>> + Send + use<'s, 'e, E> {
         (**self).insert_generated(sql, params)
     }
 
-    fn discard_generated(
-        &mut self,
+    fn discard_generated<'s>(
+        &'s mut self,
         sql: &'static Statements,
         key: &<Self::Backend as Backend>::GeneratedKey,
-    ) -> impl Future<Output = Result<Option<u64>, Error>> {
+    ) -> impl Future<Output = Result<Option<u64>, Error>> + Send + use<'s, 'e, E> {
         (**self).discard_generated(sql, key)
     }
 
     #[inline]
-    fn query_row<T>(
-        &mut self,
+    fn query_row<'s, T, F>(
+        &'s mut self,
         sql: &'static str,
         params: &mut [<Self::Backend as Backend>::Param<'_>],
-        read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
-    ) -> impl Future<Output = Result<T, Error>> {
+        read: F,
+    ) -> impl Future<Output = Result<T, Error>> + Send + use<'s, 'e, E, T, F>
+    where
+        T: Send,
+        F: FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error> + Send,
+    {
         (**self).query_row(sql, params, read)
-    }
-}
-
-/// A blocking statement as a future: it runs on the first poll, which
-/// [`Blocking::run`] makes at once, and its result is handed back from that poll
-/// rather than stored in the future.
-pub(crate) struct Now<F>(Option<F>);
-
-impl<F> Now<F> {
-    #[inline(always)]
-    pub(crate) fn new(f: F) -> Self {
-        Now(Some(f))
-    }
-}
-
-// The closure is never pinned: it is moved out and called on the first poll.
-impl<F> Unpin for Now<F> {}
-
-impl<T, F: FnOnce() -> T> Future for Now<F> {
-    type Output = T;
-
-    #[inline(always)]
-    fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<T> {
-        match self.get_mut().0.take() {
-            Some(f) => Poll::Ready(f()),
-            None => unreachable!("a statement future is polled once"),
-        }
     }
 }
 
 /// A blocking driver's statements, run when called. Each blocking executor type
 /// implements it, and [`blocking_executor!`] makes it an [`Executor`] whose futures
-/// run the statement on their first poll.
+/// have run their statement when made (they are ready, and hold only the result, so
+/// they are `Send` whenever the result is).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) trait RunNow {
     type Backend: Backend;
 
@@ -324,6 +319,8 @@ pub(crate) trait RunNow {
 #[allow(unused_macros)]
 macro_rules! blocking_executor {
     ($backend:ty: $($ty:ty),* $(,)?) => {$(
+        // The futures are `Ready`: named, they say the statement has run already.
+        #[allow(refining_impl_trait)]
         impl $crate::backend::Executor for $ty {
             type Backend = $backend;
             type Mode = $crate::backend::Blocking;
@@ -333,8 +330,8 @@ macro_rules! blocking_executor {
                 &mut self,
                 sql: &'static str,
                 params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<u64, $crate::Error>> {
-                $crate::backend::Now::new(move || $crate::backend::RunNow::execute(self, sql, params))
+            ) -> ::std::future::Ready<::std::result::Result<u64, $crate::Error>> {
+                ::std::future::ready($crate::backend::RunNow::execute(self, sql, params))
             }
 
             #[inline]
@@ -342,30 +339,34 @@ macro_rules! blocking_executor {
                 &mut self,
                 sql: &'static str,
                 params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
-            ) -> impl ::std::future::Future<
-                Output = ::std::result::Result<<Self::Backend as $crate::backend::Backend>::GeneratedKey, $crate::Error>,
+            ) -> ::std::future::Ready<
+                ::std::result::Result<<Self::Backend as $crate::backend::Backend>::GeneratedKey, $crate::Error>,
             > {
-                $crate::backend::Now::new(move || $crate::backend::RunNow::insert_generated(self, sql, params))
+                ::std::future::ready($crate::backend::RunNow::insert_generated(self, sql, params))
             }
 
             fn discard_generated(
                 &mut self,
                 sql: &'static $crate::sql::Statements,
                 key: &<Self::Backend as $crate::backend::Backend>::GeneratedKey,
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<Option<u64>, $crate::Error>> {
-                $crate::backend::Now::new(move || $crate::backend::RunNow::discard_generated(self, sql, key))
+            ) -> ::std::future::Ready<::std::result::Result<Option<u64>, $crate::Error>> {
+                ::std::future::ready($crate::backend::RunNow::discard_generated(self, sql, key))
             }
 
             #[inline]
-            fn query_row<T>(
+            fn query_row<T, F>(
                 &mut self,
                 sql: &'static str,
                 params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
-                read: impl FnOnce(
+                read: F,
+            ) -> ::std::future::Ready<::std::result::Result<T, $crate::Error>>
+            where
+                T: Send,
+                F: FnOnce(
                     Option<&mut <Self::Backend as $crate::backend::Backend>::Row<'_>>,
-                ) -> ::std::result::Result<T, $crate::Error>,
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<T, $crate::Error>> {
-                $crate::backend::Now::new(move || $crate::backend::RunNow::query_row(self, sql, params, read))
+                ) -> ::std::result::Result<T, $crate::Error> + Send,
+            {
+                ::std::future::ready($crate::backend::RunNow::query_row(self, sql, params, read))
             }
         }
     )*};
