@@ -108,6 +108,49 @@
 //!   connection, and so does `CachingClient`; a plain `postgres::Client` keeps none, so
 //!   PostgreSQL parses each statement it is sent.
 //!
+//! # Async
+//!
+//! The same entity and the same trait serve async executors: on one, each method
+//! returns a future, awaited where a blocking executor returns the result itself.
+//! With sqlx (feature `sqlx`, generic over sqlx's databases; `sqlx-postgres` and
+//! `sqlx-mysql` add `&mut PgConnection` and `&mut MySqlConnection` and MySQL's error
+//! numbers), the executors are `&Pool<DB>`, `&mut PoolConnection<DB>` and
+//! `&mut Transaction<'_, DB>`:
+//!
+//! ```no_run
+//! # #[cfg(feature = "sqlx-postgres")]
+//! # mod example {
+//! use versioned::{Error, Versioned};
+//!
+//! #[derive(Versioned, Debug)]
+//! struct User {
+//!     #[id(auto)]
+//!     id: i64,
+//!     name: String,
+//!     #[version]
+//!     version: i64,
+//! }
+//!
+//! async fn rename(pool: &sqlx::PgPool, id: i64, name: &str) -> Result<User, Error> {
+//!     let mut user = User::get(pool, id).await?;
+//!     user.name = name.to_owned();
+//!     user.save(pool).await?; // UPDATE .. WHERE id = $3 AND version = $4
+//!     Ok(user)
+//! }
+//!
+//! // Every operation's future is `Send`: it runs in `tokio::spawn` and axum handlers.
+//! fn spawn_rename(pool: sqlx::PgPool) -> tokio::task::JoinHandle<Result<User, Error>> {
+//!     tokio::spawn(async move { rename(&pool, 1, "Ada").await })
+//! }
+//! # }
+//! # fn main() {}
+//! ```
+//!
+//! A future dropped before it finishes (a timeout, a client that went away) never
+//! leaves the entity's version ahead of the row's: the version is set only once the
+//! write is confirmed. The write itself may still commit if it was already sent, so
+//! read the row again before writing it once more.
+//!
 //! # Attributes
 //!
 //! On the struct:
