@@ -21,6 +21,9 @@ mod sql;
 pub use backend::{Backend, Executor};
 pub use entity::{VersionNumber, Versioned};
 pub use error::{DatabaseError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use retry::retry_async;
 pub use retry::{RetryPolicy, retry};
 
 /// Items the derive's generated code uses. Not public API.

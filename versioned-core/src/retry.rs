@@ -118,6 +118,49 @@ where
     }
 }
 
+/// Runs the future `f` makes until it succeeds, fails with an error that is not
+/// [retryable](Error::is_retryable), or has run [`RetryPolicy::attempts`] times; then
+/// returns its last result. Between attempts it sleeps with tokio's timer, never
+/// blocking the thread (cargo feature `tokio`).
+///
+/// `f` makes a fresh future for each attempt, so each one reads the row afresh; give
+/// it what it needs by value (a pool is cheap to clone):
+///
+/// ```no_run
+/// # use versioned_core::{retry_async, Error, RetryPolicy};
+/// # async fn example() -> Result<(), Error> {
+/// let attempts = std::sync::atomic::AtomicU32::new(0);
+/// let n = retry_async(RetryPolicy::default(), || async {
+///     // let mut user = User::get(&pool, id).await?; user.name = ..; user.save(&pool).await?;
+///     Ok(attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+/// })
+/// .await?;
+/// # let _ = n;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The future it returns is `Send` when the futures `f` makes are, so it runs inside
+/// `tokio::spawn`.
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub async fn retry_async<T, F, Fut>(policy: RetryPolicy, mut f: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut failed = 0;
+    loop {
+        match f().await {
+            Err(e) if e.is_retryable() && failed + 1 < policy.max_attempts => {
+                failed += 1;
+                tokio::time::sleep(policy.delay(failed)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +196,60 @@ mod tests {
         // The wait is clamped to what a `Duration` of u64 nanoseconds holds.
         let p = RetryPolicy::default().base_delay(Duration::MAX).max_delay(Duration::MAX);
         assert!(p.delay(1) <= Duration::from_nanos(u64::MAX));
+    }
+
+    #[cfg(feature = "tokio")]
+    mod with_tokio {
+        use std::cell::Cell;
+
+        use super::*;
+        use crate::error::OptimisticLockError;
+
+        fn conflict() -> Error {
+            Error::OptimisticLock(OptimisticLockError {
+                entity: "User",
+                table: "users",
+                id: "1".into(),
+                expected: 0,
+                actual: Some(1),
+            })
+        }
+
+        #[tokio::test]
+        async fn retries_a_conflict_until_the_work_succeeds() {
+            let calls = Cell::new(0);
+            let policy = RetryPolicy::default().base_delay(Duration::from_millis(1));
+            let result = retry_async(policy, || async {
+                calls.set(calls.get() + 1);
+                if calls.get() < 3 { Err(conflict()) } else { Ok(calls.get()) }
+            })
+            .await;
+            assert_eq!(result.unwrap(), 3);
+        }
+
+        #[tokio::test]
+        async fn stops_at_an_error_that_is_not_retryable() {
+            let calls = Cell::new(0);
+            let result: Result<(), Error> = retry_async(RetryPolicy::default(), || async {
+                calls.set(calls.get() + 1);
+                Err(Error::NotFound { table: "users", id: "1".into() })
+            })
+            .await;
+            assert!(matches!(result, Err(Error::NotFound { .. })));
+            assert_eq!(calls.get(), 1);
+        }
+
+        #[tokio::test]
+        async fn gives_up_after_its_attempts_with_the_last_error() {
+            let calls = Cell::new(0);
+            let result: Result<(), Error> = retry_async(RetryPolicy::default().max_attempts(4).no_delay(), || async {
+                calls.set(calls.get() + 1);
+                Err(conflict())
+            })
+            .await;
+            assert!(result.unwrap_err().as_conflict().is_some());
+            assert_eq!(calls.get(), 4);
+        }
     }
 
     #[test]
