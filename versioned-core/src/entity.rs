@@ -34,7 +34,9 @@ use crate::sql::{EntityMeta, Statements};
 /// Each operation is written once, as a future, and the executor's
 /// [`Mode`](crate::backend::Mode) decides what a call returns: on the blocking
 /// executors above, the result itself (`user.save(&conn)?`); on an async executor,
-/// a future of it, to be awaited.
+/// a future of it, to be awaited. Those futures are `Send` (they run inside
+/// `tokio::spawn` and axum handlers), which is why an entity and its key are
+/// `Send + Sync`, as plain data is.
 ///
 /// A write that succeeds inside a transaction which is then rolled back leaves the
 /// entity holding the version it wrote: read it again (or run the whole
