@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use crate::backend::{Backend, Decode, Executor, Mode, Out};
+use crate::backend::{Backend, Decode, Executor, Mode, Out, Params};
 use crate::error::{
     ColumnError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError, TakeBack, chain,
 };
@@ -79,7 +79,7 @@ pub trait Versioned: Sized {
             if Self::META.auto_key {
                 let key = {
                     let mut params = self.bind_insert(&zero);
-                    exec.insert_generated(&sql.insert, params.as_mut()).await?
+                    exec.insert_generated(&sql.insert, Params(params.as_mut())).await?
                 };
                 // The key is stored, or the inserted row taken back (the cold path).
                 if let Err(misfit) = self.store_generated_key(&key) {
@@ -87,7 +87,7 @@ pub trait Versioned: Sized {
                 }
             } else {
                 let mut params = self.bind_insert(&zero);
-                exec.execute(&sql.insert, params.as_mut()).await?;
+                exec.execute(&sql.insert, Params(params.as_mut())).await?;
             }
             self.set_version(zero);
             Ok(())
@@ -109,7 +109,7 @@ pub trait Versioned: Sized {
             let new = self.version_of().next();
             let matched = {
                 let mut params = self.bind_update(&new);
-                exec.execute(&sql.update, params.as_mut()).await?
+                exec.execute(&sql.update, Params(params.as_mut())).await?
             };
             if matched != 1 {
                 return Err(self.refused(Operation::Save, matched, exec).await);
@@ -131,7 +131,7 @@ pub trait Versioned: Sized {
             let new = self.version_of().next();
             let matched = {
                 let mut params = self.bind_touch(&new);
-                exec.execute(&sql.touch, params.as_mut()).await?
+                exec.execute(&sql.touch, Params(params.as_mut())).await?
             };
             if matched != 1 {
                 return Err(self.refused(Operation::Touch, matched, exec).await);
@@ -150,7 +150,7 @@ pub trait Versioned: Sized {
             let sql = statements::<Self, E>();
             let matched = {
                 let mut params = self.bind_delete();
-                exec.execute(&sql.delete, params.as_mut()).await?
+                exec.execute(&sql.delete, Params(params.as_mut())).await?
             };
             if matched != 1 {
                 return Err(self.refused(Operation::Delete, matched, exec).await);
@@ -176,7 +176,8 @@ pub trait Versioned: Sized {
         let sql = statements::<Self, E>();
         E::Mode::run(async move {
             let mut params = self.bind_own_key();
-            let actual = exec.query_row(&sql.select_version, params.as_mut(), |row| self.read_version(row)).await?;
+            let actual =
+                exec.query_row(&sql.select_version, Params(params.as_mut()), |row| self.read_version(row)).await?;
             match actual {
                 Some(v) if v == self.version_of().to_i64() => Ok(()),
                 actual => Err(self.conflict_with(actual)),
@@ -197,7 +198,7 @@ pub trait Versioned: Sized {
             let mut fresh = {
                 let this = &*self;
                 let mut params = this.bind_own_key();
-                exec.query_row(&sql.select, params.as_mut(), |row| match row {
+                exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
                     Some(row) => Self::decode_row(row).map_err(|e| decode_error::<Self>(e, this.key_debug())),
                     None => Err(Error::NotFound { table: Self::META.qualified, id: this.key_debug() }),
                 })
@@ -217,7 +218,7 @@ pub trait Versioned: Sized {
         let sql = statements::<Self, E>();
         E::Mode::run(async move {
             let mut params = Self::bind_key(&id);
-            exec.query_row(&sql.select, params.as_mut(), |row| match row {
+            exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
                 Some(row) => Self::read_row(row, &id).map(Some),
                 None => Ok(None),
             })
@@ -233,7 +234,7 @@ pub trait Versioned: Sized {
         let sql = statements::<Self, E>();
         E::Mode::run(async move {
             let mut params = Self::bind_key(&id);
-            exec.query_row(&sql.select, params.as_mut(), |row| match row {
+            exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
                 Some(row) => Self::read_row(row, &id),
                 None => Err(Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") }),
             })
@@ -297,7 +298,7 @@ trait Ops: Versioned {
         let sql = statements::<Self, E>();
         let mut params = self.bind_own_key();
         let expected = self.version_of().to_i64();
-        match exec.query_row(&sql.select_version, params.as_mut(), |row| self.read_version(row)).await {
+        match exec.query_row(&sql.select_version, Params(params.as_mut()), |row| self.read_version(row)).await {
             Ok(Some(version)) if version == expected => {
                 Error::WriteIgnored { operation, table: Self::META.qualified, id: self.key_debug(), version }
             }

@@ -99,6 +99,20 @@ pub trait Decode<B: Backend>: Sized {
     fn decode_generated(key: &B::GeneratedKey) -> Result<Self, BoxError>;
 }
 
+/// A statement's parameters, lent to an [`Executor`]: the values an entity bound, in
+/// the order of the statement's placeholders, mutable so that a driver which needs
+/// owned values can take them without a second copy.
+//
+// A struct rather than a bare `&mut [B::Param<'p>]`: an async operation holds the
+// executor's statement future across an `.await`, and rustc proves such a future
+// `Send` for a concrete executor only when the statement method's signature has no
+// outlives bound on a projection (`B::Param<'p>: 'a`, implied by the bare slice);
+// it fails with "lifetime bound not satisfied" (rust-lang/rust#100013) even for an
+// executor whose futures are `std::future::ready`. A struct's own bounds reduce to
+// its lifetimes, which it proves.
+#[doc(hidden)]
+pub struct Params<'a, 'p, B: Backend>(pub &'a mut [B::Param<'p>]);
+
 /// Whether an executor's operations return their result ([`Blocking`]) or a future
 /// of it ([`Async`]).
 ///
@@ -190,7 +204,7 @@ pub trait Executor {
     fn execute(
         &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
+        params: Params<'_, '_, Self::Backend>,
     ) -> impl Future<Output = Result<u64, Error>>;
 
     /// Runs an insert whose key the database generates; returns that key.
@@ -198,7 +212,7 @@ pub trait Executor {
     fn insert_generated(
         &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
+        params: Params<'_, '_, Self::Backend>,
     ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>>;
 
     /// Deletes the row an insert just stored under `key`, a key that is missing or
@@ -219,7 +233,7 @@ pub trait Executor {
     fn query_row<T>(
         &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
+        params: Params<'_, '_, Self::Backend>,
         read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
     ) -> impl Future<Output = Result<T, Error>>;
 }
@@ -232,7 +246,7 @@ impl<E: Executor + ?Sized> Executor for &mut E {
     fn execute(
         &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
+        params: Params<'_, '_, Self::Backend>,
     ) -> impl Future<Output = Result<u64, Error>> {
         (**self).execute(sql, params)
     }
@@ -241,7 +255,7 @@ impl<E: Executor + ?Sized> Executor for &mut E {
     fn insert_generated(
         &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
+        params: Params<'_, '_, Self::Backend>,
     ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>> {
         (**self).insert_generated(sql, params)
     }
@@ -258,7 +272,7 @@ impl<E: Executor + ?Sized> Executor for &mut E {
     fn query_row<T>(
         &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
+        params: Params<'_, '_, Self::Backend>,
         read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
     ) -> impl Future<Output = Result<T, Error>> {
         (**self).query_row(sql, params, read)
@@ -332,20 +346,20 @@ macro_rules! blocking_executor {
             fn execute(
                 &mut self,
                 sql: &'static str,
-                params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
+                params: $crate::backend::Params<'_, '_, Self::Backend>,
             ) -> impl ::std::future::Future<Output = ::std::result::Result<u64, $crate::Error>> {
-                $crate::backend::Now::new(move || $crate::backend::RunNow::execute(self, sql, params))
+                $crate::backend::Now::new(move || $crate::backend::RunNow::execute(self, sql, params.0))
             }
 
             #[inline]
             fn insert_generated(
                 &mut self,
                 sql: &'static str,
-                params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
+                params: $crate::backend::Params<'_, '_, Self::Backend>,
             ) -> impl ::std::future::Future<
                 Output = ::std::result::Result<<Self::Backend as $crate::backend::Backend>::GeneratedKey, $crate::Error>,
             > {
-                $crate::backend::Now::new(move || $crate::backend::RunNow::insert_generated(self, sql, params))
+                $crate::backend::Now::new(move || $crate::backend::RunNow::insert_generated(self, sql, params.0))
             }
 
             fn discard_generated(
@@ -360,12 +374,12 @@ macro_rules! blocking_executor {
             fn query_row<T>(
                 &mut self,
                 sql: &'static str,
-                params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
+                params: $crate::backend::Params<'_, '_, Self::Backend>,
                 read: impl FnOnce(
                     Option<&mut <Self::Backend as $crate::backend::Backend>::Row<'_>>,
                 ) -> ::std::result::Result<T, $crate::Error>,
             ) -> impl ::std::future::Future<Output = ::std::result::Result<T, $crate::Error>> {
-                $crate::backend::Now::new(move || $crate::backend::RunNow::query_row(self, sql, params, read))
+                $crate::backend::Now::new(move || $crate::backend::RunNow::query_row(self, sql, params.0, read))
             }
         }
     )*};
