@@ -7,6 +7,8 @@
 //! connection resolves unqualified names. Both are created afresh and dropped at the
 //! end (kept after a failure for a look; the next run drops them first).
 
+#![cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+
 use versioned::Versioned;
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]

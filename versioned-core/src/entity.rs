@@ -28,13 +28,16 @@ use crate::sql::{EntityMeta, Statements};
 ///   (statements prepared once per connection);
 /// - MySQL and MariaDB: `&mut mysql::Conn`, `&mut mysql::PooledConn`,
 ///   `&mut mysql::Transaction`;
+/// - PostgreSQL, async (feature `tokio-postgres`): `&tokio_postgres::Client` and
+///   `&tokio_postgres::Transaction`, each also behind `&mut`;
 ///
 /// and `&mut E` of any executor `E`, to lend one executor to several calls.
 ///
 /// Each operation is written once, as a future, and the executor's
 /// [`Mode`](crate::backend::Mode) decides what a call returns: on the blocking
-/// executors above, the result itself (`user.save(&conn)?`); on an async executor,
-/// a future of it, to be awaited.
+/// executors, the result itself (`user.save(&conn)?`); on the async ones, a future
+/// of it, to be awaited (`user.save(&client).await?`). The futures of the async
+/// executors above are `Send`, so they run in `tokio::spawn` and web handlers.
 ///
 /// A write that succeeds inside a transaction which is then rolled back leaves the
 /// entity holding the version it wrote: read it again (or run the whole

@@ -8,7 +8,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    not(any(feature = "sqlite", feature = "postgres", feature = "tokio-postgres", feature = "mysql")),
     allow(dead_code, unused_variables, unused_imports)
 )]
 

@@ -20,12 +20,12 @@ pub mod sqlite;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::Sqlite;
 
-#[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+#[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "tokio-postgres"))))]
 pub mod postgres;
 
-#[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+#[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "tokio-postgres"))))]
 pub use postgres::Postgres;
 
 #[cfg(feature = "mysql")]
@@ -166,7 +166,11 @@ impl Mode for Blocking {
     }
 }
 
-/// The mode of the async drivers: an operation returns a future, to be awaited.
+/// The mode of the async drivers (tokio-postgres): an operation returns a future, to
+/// be awaited.
+///
+/// Code generic over async executors names it in a bound, as
+/// [`Bind`] shows.
 #[derive(Debug, Clone, Copy)]
 pub enum Async {}
 
@@ -282,8 +286,10 @@ impl<E: Executor + ?Sized> Executor for &mut E {
 /// A blocking statement as a future: it runs on the first poll, which
 /// [`Blocking::run`] makes at once, and its result is handed back from that poll
 /// rather than stored in the future.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) struct Now<F>(Option<F>);
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 impl<F> Now<F> {
     #[inline(always)]
     pub(crate) fn new(f: F) -> Self {
@@ -292,8 +298,10 @@ impl<F> Now<F> {
 }
 
 // The closure is never pinned: it is moved out and called on the first poll.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 impl<F> Unpin for Now<F> {}
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 impl<T, F: FnOnce() -> T> Future for Now<F> {
     type Output = T;
 
@@ -309,6 +317,7 @@ impl<T, F: FnOnce() -> T> Future for Now<F> {
 /// A blocking driver's statements, run when called. Each blocking executor type
 /// implements it, and [`blocking_executor!`] makes it an [`Executor`] whose futures
 /// run the statement on their first poll.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) trait RunNow {
     type Backend: Backend;
 
@@ -335,7 +344,7 @@ pub(crate) trait RunNow {
 }
 
 /// Implements [`Executor`] in [`Blocking`] mode for types that implement [`RunNow`].
-#[allow(unused_macros)]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 macro_rules! blocking_executor {
     ($backend:ty: $($ty:ty),* $(,)?) => {$(
         impl $crate::backend::Executor for $ty {
@@ -384,5 +393,5 @@ macro_rules! blocking_executor {
         }
     )*};
 }
-#[allow(unused_imports)]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) use blocking_executor;

@@ -1,6 +1,5 @@
-//! PostgreSQL through the `postgres` crate. The backend, [`Postgres`], its types and its
-//! errors are written on `tokio-postgres`, whose types `postgres` re-exports; the
-//! blocking executors sit in modules of their own.
+//! PostgreSQL through the `postgres` crate (blocking) and through `tokio-postgres`
+//! (async): one backend, [`Postgres`], so the same entity runs on both.
 //!
 //! Blocking executors (cargo feature `postgres`): `&mut postgres::Client` and
 //! `&mut postgres::Transaction`, which send a statement whose parameters' types are
@@ -8,6 +7,11 @@
 //! time); and [`CachingClient`] / [`CachingTransaction`], which prepare each statement
 //! once per connection and then only bind and execute it, as hand-written code with
 //! prepared statements does.
+//!
+//! Async executors (cargo feature `tokio-postgres`): `&tokio_postgres::Client` and
+//! `&tokio_postgres::Transaction`, also behind `&mut`, which run statements as
+//! `postgres::Client` does. Their operations return futures that are `Send`, so they
+//! can be awaited in `tokio::spawn` and web handlers: `user.save(&client).await?`.
 //!
 //! A parameter is sent with a type only where every conversion the server may apply
 //! to it keeps the value or fails loudly: the integers (an `i16`, `i32` or `i64` is
@@ -29,8 +33,12 @@
 //! the call fails with a retryable error, so that the whole transaction run again
 //! goes through.
 
+#[cfg(feature = "postgres")]
 mod blocking;
+#[cfg(feature = "postgres")]
 mod caching;
+#[cfg(feature = "tokio-postgres")]
+mod tokio;
 
 use bytes::BytesMut;
 use tokio_postgres::Row;
@@ -41,9 +49,12 @@ use super::{Backend, Decode, Encode};
 use crate::error::{BoxError, DatabaseError, Error};
 use crate::sql::Dialect;
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use caching::{CachingClient, CachingTransaction, CachingTransactionBuilder};
 
-/// The PostgreSQL backend (cargo feature `postgres`).
+/// The PostgreSQL backend (cargo features `postgres` and `tokio-postgres`), shared by
+/// the blocking and the async executors.
 #[derive(Debug, Clone, Copy)]
 pub enum Postgres {}
 
@@ -283,6 +294,7 @@ fn generated_key(row: &Row) -> Result<Option<RawValue>, Error> {
 }
 
 /// What follows when the server no longer runs a statement as it was prepared.
+#[cfg(feature = "postgres")]
 #[derive(Debug, Clone, Copy)]
 enum OnStale {
     /// Outside a transaction: prepare it again and run it once more.
@@ -293,6 +305,7 @@ enum OnStale {
 }
 
 /// Why the server no longer runs a prepared statement.
+#[cfg(feature = "postgres")]
 #[derive(Debug, PartialEq)]
 enum Stale {
     /// It does not exist (26000): `DEALLOCATE ALL`, `DISCARD ALL`, or a pooler that
@@ -304,6 +317,7 @@ enum Stale {
 }
 
 /// Whether the server's error says the statement run is stale, and why.
+#[cfg(feature = "postgres")]
 fn stale(e: &tokio_postgres::Error) -> Option<Stale> {
     let db = e.as_db_error()?;
     if *db.code() == SqlState::INVALID_SQL_STATEMENT_NAME {

@@ -1,0 +1,294 @@
+//! The async executors on PostgreSQL: `&tokio_postgres::Client` and its
+//! `Transaction`, each also behind `&mut`: every operation, conflicts, a row gone,
+//! futures run in `tokio::spawn` and a real serialization failure.
+//!
+//! Each test works in a schema of its own (`tpg_<test>`), so the tests run in
+//! parallel. The server comes from `VERSIONED_PG_URL`; when it does not answer the
+//! tests say so and pass, except under `CI=true`, where they fail.
+
+#![cfg(feature = "tokio-postgres")]
+
+use std::sync::Arc;
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, IsolationLevel};
+use versioned::Versioned;
+use versioned::backend::{Async, Executor, Postgres};
+
+mod common;
+#[path = "suite/db/server.rs"]
+mod server;
+#[path = "traps/tokio_pg.rs"]
+mod tpg;
+#[allow(dead_code)] // the trap files' blocking helpers are not used here
+mod traps;
+
+use tpg::{account_row, expect_not_found, run, sqlstate};
+use traps::{Account, conflict, expect_conflict, row};
+
+/// Every operation through the executor `&X`: insert with a generated key, find, get,
+/// save, touch, verify, reload; a stale copy's writes and check are conflicts that
+/// name the version the row holds and leave the copy as it was; once the row is
+/// deleted, conflicts with no version, `find` is `None`, `get` and `reload` are
+/// `NotFound`. Returns the key of an account it leaves behind, at version 1.
+async fn every_operation<X>(x: &X) -> i64
+where
+    for<'a> &'a X: Executor<Backend = Postgres, Mode = Async>,
+{
+    let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 7 };
+    account.insert(x).await.unwrap();
+    assert!(account.id > 0, "the generated key is filled in");
+    assert_eq!(account.version, 0);
+    let mut kept = Account { id: 0, owner: "bob".into(), balance: 5, version: 0 };
+    kept.insert(x).await.unwrap();
+    assert!(kept.id > account.id, "each insert has a key of its own");
+    let id = account.id;
+
+    assert_eq!(Account::find(x, id).await.unwrap().as_ref(), Some(&account));
+    assert_eq!(Account::get(x, id).await.unwrap(), account);
+
+    let stale = account.clone();
+    account.balance = 150;
+    account.save(x).await.unwrap();
+    assert_eq!(account.version, 1);
+    account.touch(x).await.unwrap();
+    assert_eq!(account.version, 2);
+    account.verify(x).await.unwrap();
+    assert_eq!(Account::get(x, id).await.unwrap(), account);
+    let mut reloaded = stale.clone();
+    reloaded.reload(x).await.unwrap();
+    assert_eq!(reloaded, account);
+
+    // A stale copy: every write and the check are conflicts naming version 2.
+    let mut copy = stale.clone();
+    copy.balance = 1;
+    let before = copy.clone();
+    assert_eq!(expect_conflict(copy.save(x).await.unwrap_err()), conflict(id, 0, Some(2)));
+    assert_eq!(expect_conflict(copy.touch(x).await.unwrap_err()), conflict(id, 0, Some(2)));
+    assert_eq!(expect_conflict(copy.verify(x).await.unwrap_err()), conflict(id, 0, Some(2)));
+    assert_eq!(expect_conflict(copy.delete(x).await.unwrap_err()), conflict(id, 0, Some(2)));
+    assert_eq!(copy, before, "failed writes leave the entity as it was");
+    assert_eq!(Account::get(x, id).await.unwrap(), account, "and the row too");
+
+    // The row gone: conflicts with no version, and nothing to read.
+    account.delete(x).await.unwrap();
+    let mut gone = account.clone();
+    assert_eq!(expect_conflict(gone.save(x).await.unwrap_err()), conflict(id, 2, None));
+    assert_eq!(expect_conflict(gone.touch(x).await.unwrap_err()), conflict(id, 2, None));
+    assert_eq!(expect_conflict(gone.verify(x).await.unwrap_err()), conflict(id, 2, None));
+    assert_eq!(expect_conflict(gone.delete(x).await.unwrap_err()), conflict(id, 2, None));
+    expect_not_found(gone.reload(x).await.unwrap_err(), id);
+    assert_eq!(gone, account, "the entity is unchanged");
+    assert_eq!(Account::find(x, id).await.unwrap(), None);
+    expect_not_found(Account::get(x, id).await.unwrap_err(), id);
+
+    kept.save(x).await.unwrap();
+    kept.id
+}
+
+/// The operations through the executor `&mut X`, lent to each call.
+async fn through_mut<X>(x: &mut X)
+where
+    for<'a> &'a mut X: Executor<Backend = Postgres, Mode = Async>,
+{
+    let mut account = Account { id: 0, owner: "mut".into(), balance: 1, version: 0 };
+    account.insert(&mut *x).await.unwrap();
+    let id = account.id;
+    account.balance = 2;
+    account.save(&mut *x).await.unwrap();
+    account.touch(&mut *x).await.unwrap();
+    account.verify(&mut *x).await.unwrap();
+    let mut reloaded = Account { balance: 0, version: 0, ..account.clone() };
+    reloaded.reload(&mut *x).await.unwrap();
+    assert_eq!(reloaded, account);
+    assert_eq!(Account::find(&mut *x, id).await.unwrap().as_ref(), Some(&account));
+    assert_eq!(Account::get(&mut *x, id).await.unwrap(), account);
+    let mut stale = Account { version: 1, ..account.clone() };
+    assert_eq!(expect_conflict(stale.save(&mut *x).await.unwrap_err()), conflict(id, 1, Some(2)));
+    account.delete(&mut *x).await.unwrap();
+    assert_eq!(Account::find(&mut *x, id).await.unwrap(), None);
+}
+
+#[test]
+fn client_runs_every_operation() {
+    run("client_ops", |db| async move {
+        let mut client = db.client().await;
+        let kept = every_operation(&client).await;
+        through_mut(&mut client).await;
+        assert_eq!(account_row(&client, kept).await, row("bob", 5, 1));
+    });
+}
+
+#[test]
+fn transaction_runs_every_operation_and_commits() {
+    run("tx_ops", |db| async move {
+        let (mut client, other) = (db.client().await, db.client().await);
+        let mut tx = client.transaction().await.unwrap();
+        let kept = every_operation(&tx).await;
+        through_mut(&mut tx).await;
+        assert_eq!(account_row(&other, kept).await, None, "nothing visible before commit");
+        tx.commit().await.unwrap();
+        assert_eq!(account_row(&other, kept).await, row("bob", 5, 1));
+
+        // Rolled back, explicitly and by drop: the row keeps its version.
+        let mut account = Account::get(&client, kept).await.unwrap();
+        let tx = client.transaction().await.unwrap();
+        account.save(&tx).await.unwrap();
+        tx.rollback().await.unwrap();
+        {
+            let tx = client.transaction().await.unwrap();
+            let mut doomed = Account::get(&tx, kept).await.unwrap();
+            doomed.save(&tx).await.unwrap();
+        }
+        assert_eq!(account_row(&other, kept).await, row("bob", 5, 1), "rolled back");
+        assert_eq!(account.version, 2, "the entity holds the version its rolled-back write stored");
+        account.reload(&client).await.unwrap();
+        assert_eq!(account.version, 1);
+    });
+}
+
+/// Runs `$body` with `$x` bound to the executor `&*$shared` (an `Arc`) in a task of
+/// its own, and returns what it returns.
+macro_rules! shared {
+    ($shared:ident, |$x:ident| $body:expr) => {{
+        let shared = Arc::clone(&$shared);
+        tokio::spawn(async move {
+            let $x = &*shared;
+            $body
+        })
+        .await
+        .expect("the task ran to completion")
+    }};
+}
+
+/// Runs `$body` with `$x` bound to the executor `&mut $owned` in a task of its own,
+/// which takes `$owned` and gives it back, and returns what `$body` returns.
+macro_rules! owned {
+    ($owned:ident, |$x:ident| $body:expr) => {{
+        let mut owned = $owned;
+        let (back, out) = tokio::spawn(async move {
+            let out = {
+                let $x = &mut owned;
+                $body
+            };
+            (owned, out)
+        })
+        .await
+        .expect("the task ran to completion");
+        $owned = back;
+        out
+    }};
+}
+
+/// Each operation in a `tokio::spawn`ed task of its own on the executor `$exec`
+/// lends (see [`shared!`] and [`owned!`]): compiles only if every operation's future
+/// is `Send`. Conflicts included, since an operation's future is one type whatever
+/// path it takes.
+macro_rules! spawn_each_operation {
+    ($lend:ident, $exec:ident) => {{
+        let mut account = Account { id: 0, owner: "spawned".into(), balance: 1, version: 0 };
+        account = $lend!($exec, |x| {
+            let mut account = account;
+            account.insert(x).await.unwrap();
+            account
+        });
+        let id = account.id;
+        assert_eq!($lend!($exec, |x| Account::find(x, id).await.unwrap()).as_ref(), Some(&account));
+        assert_eq!($lend!($exec, |x| Account::get(x, id).await.unwrap()), account);
+        account.balance = 2;
+        account = $lend!($exec, |x| {
+            let mut account = account;
+            account.save(x).await.unwrap();
+            account
+        });
+        account = $lend!($exec, |x| {
+            let mut account = account;
+            account.touch(x).await.unwrap();
+            account
+        });
+        account = $lend!($exec, |x| {
+            account.verify(x).await.unwrap();
+            account
+        });
+        let stale = Account { balance: 0, version: 0, ..account.clone() };
+        let reloaded = $lend!($exec, |x| {
+            let mut stale = stale;
+            stale.reload(x).await.unwrap();
+            stale
+        });
+        assert_eq!(reloaded, account);
+        let mut stale = Account { version: 0, ..account.clone() };
+        let err = $lend!($exec, |x| stale.save(x).await.unwrap_err());
+        assert_eq!(expect_conflict(err), conflict(id, 0, Some(2)));
+        account = $lend!($exec, |x| {
+            account.delete(x).await.unwrap();
+            account
+        });
+        assert_eq!($lend!($exec, |x| Account::find(x, id).await.unwrap()), None);
+        account
+    }};
+}
+
+#[test]
+fn operations_run_in_spawned_tasks_on_every_executor() {
+    run("spawned", |db| async move {
+        let client = Arc::new(db.client().await);
+        spawn_each_operation!(shared, client);
+        let mut client = Arc::into_inner(client).unwrap();
+        spawn_each_operation!(owned, client);
+
+        // A spawned task must own what it borrows, and a transaction borrows its
+        // client: a leaked client gives a transaction that lives as long as needed.
+        let leaked: &'static mut Client = Box::leak(Box::new(db.client().await));
+        let tx = Arc::new(leaked.transaction().await.unwrap());
+        spawn_each_operation!(shared, tx);
+        let mut tx = Arc::into_inner(tx).unwrap();
+        spawn_each_operation!(owned, tx);
+        tx.commit().await.unwrap();
+
+        let count: i64 = client.query_one("SELECT count(*) FROM accounts", &[]).await.unwrap().get(0);
+        assert_eq!(count, 0, "every spawned insert was deleted again");
+    });
+}
+
+/// Reads account `id` through `tx`, which takes the snapshot of a REPEATABLE READ
+/// transaction; lets `other` commit a deposit; then saves the account through `tx`.
+/// PostgreSQL refuses to write a row changed since the snapshot: a serialization
+/// failure (40001), retryable, not a conflict, and the entity keeps its version.
+async fn lose_to_a_concurrent_update<X>(tx: &X, other: &Client, id: i64)
+where
+    for<'a> &'a X: Executor<Backend = Postgres, Mode = Async>,
+{
+    let mut mine = Account::get(tx, id).await.unwrap();
+    let mut theirs = Account::get(other, id).await.unwrap();
+    theirs.balance += 1;
+    theirs.save(other).await.unwrap();
+    mine.balance += 10;
+    let before = mine.clone();
+    let err = mine.save(tx).await.unwrap_err();
+    assert!(err.is_retryable() && !err.is_conflict(), "{err:?}");
+    assert_eq!(sqlstate(&err), Some(SqlState::T_R_SERIALIZATION_FAILURE), "{err:?}");
+    assert_eq!(mine, before, "a failed save leaves the entity as it was");
+}
+
+#[test]
+fn a_serialization_failure_in_a_transaction_is_retryable() {
+    run("serialization", |db| async move {
+        let (mut client, other) = (db.client().await, db.client().await);
+        let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
+        account.insert(&client).await.unwrap();
+        let id = account.id;
+
+        let tx = client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().await.unwrap();
+        lose_to_a_concurrent_update(&tx, &other, id).await;
+        tx.rollback().await.unwrap();
+
+        // Run again, the whole transaction goes through.
+        let tx = client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().await.unwrap();
+        let mut mine = Account::get(&tx, id).await.unwrap();
+        mine.balance += 10;
+        mine.save(&tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(account_row(&other, id).await, row("ada", 111, 2));
+    });
+}
