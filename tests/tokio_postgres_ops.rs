@@ -1,6 +1,7 @@
 //! The async executors on PostgreSQL: `&tokio_postgres::Client` and its
 //! `Transaction`, each also behind `&mut`: every operation, conflicts, a row gone,
-//! futures run in `tokio::spawn` and a real serialization failure.
+//! futures run in `tokio::spawn`, a real serialization failure and a `save` cut short
+//! by a timeout.
 //!
 //! Each test works in a schema of its own (`tpg_<test>`), so the tests run in
 //! parallel. The server comes from `VERSIONED_PG_URL`; when it does not answer the
@@ -9,6 +10,7 @@
 #![cfg(feature = "tokio-postgres")]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, IsolationLevel};
@@ -23,7 +25,7 @@ mod tpg;
 #[allow(dead_code)] // the trap files' blocking helpers are not used here
 mod traps;
 
-use tpg::{account_row, expect_not_found, run, sqlstate};
+use tpg::{account_row, expect_not_found, run, sqlstate, wait_for_lock};
 use traps::{Account, conflict, expect_conflict, row};
 
 /// Every operation through the executor `&X`: insert with a generated key, find, get,
@@ -290,5 +292,69 @@ fn a_serialization_failure_in_a_transaction_is_retryable() {
         mine.save(&tx).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(account_row(&other, id).await, row("ada", 111, 2));
+    });
+}
+
+/// A `save` cut short by a timeout while another transaction holds the row lock. The
+/// entity keeps its version, which is set only once the write's await completes; the
+/// write, already sent, runs when the lock is released: it changes nothing when the
+/// other transaction committed a write of its own, and goes through when it rolled
+/// back, leaving the entity behind the row, never ahead. Either way a fresh read and
+/// save loses nothing. `pid` is the session behind `x`.
+async fn a_save_cut_short<X>(x: &X, pid: i32, holder: &mut Client, observer: &Client, id: i64)
+where
+    for<'a> &'a X: Executor<Backend = Postgres, Mode = Async>,
+{
+    let start = Account::get(x, id).await.unwrap();
+    assert_eq!((start.balance, start.version), (100, 0));
+
+    // The other transaction commits a write of its own.
+    let tx = holder.transaction().await.unwrap();
+    let mut theirs = Account::get(&tx, id).await.unwrap();
+    theirs.balance += 1;
+    theirs.save(&tx).await.unwrap(); // holds the row lock until commit
+    let mut mine = start.clone();
+    mine.balance += 10;
+    let before = mine.clone();
+    let cut = tokio::time::timeout(Duration::from_millis(50), mine.save(x)).await;
+    assert!(cut.is_err(), "the save waits for the lock");
+    wait_for_lock(observer, pid).await;
+    assert_eq!(mine, before, "a dropped save leaves the entity as it was");
+    tx.commit().await.unwrap();
+    let mut fresh = Account::get(x, id).await.unwrap();
+    assert_eq!((fresh.balance, fresh.version), (101, 1), "the sent write matched nothing");
+    fresh.balance += 10;
+    fresh.save(x).await.unwrap();
+    assert_eq!(account_row(observer, id).await, row("ada", 111, 2), "nothing lost");
+
+    // The other transaction rolls back: the sent write goes through after all.
+    let tx = holder.transaction().await.unwrap();
+    let mut theirs = Account::get(&tx, id).await.unwrap();
+    theirs.save(&tx).await.unwrap();
+    let mut mine = fresh.clone();
+    mine.balance += 100;
+    let before = mine.clone();
+    let cut = tokio::time::timeout(Duration::from_millis(50), mine.save(x)).await;
+    assert!(cut.is_err(), "the save waits for the lock");
+    wait_for_lock(observer, pid).await;
+    tx.rollback().await.unwrap();
+    assert_eq!(mine, before, "a dropped save leaves the entity as it was");
+    let err = mine.clone().save(x).await.unwrap_err();
+    assert_eq!(expect_conflict(err), conflict(id, 2, Some(3)), "the entity is behind the row, never ahead");
+    let mut fresh = Account::get(x, id).await.unwrap();
+    assert_eq!((fresh.balance, fresh.version), (211, 3), "the write sent before the drop committed");
+    fresh.balance += 1;
+    fresh.save(x).await.unwrap();
+    assert_eq!(account_row(observer, id).await, row("ada", 212, 4), "nothing lost");
+}
+
+#[test]
+fn a_save_cut_short_by_a_timeout_loses_nothing() {
+    run("timeout", |db| async move {
+        let (client, mut holder, observer) = (db.client().await, db.client().await, db.client().await);
+        let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
+        account.insert(&client).await.unwrap();
+        let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+        a_save_cut_short(&client, pid, &mut holder, &observer, account.id).await;
     });
 }

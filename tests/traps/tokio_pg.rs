@@ -120,3 +120,15 @@ pub fn expect_not_found(err: Error, id: i64) {
         other => panic!("expected Error::NotFound, got {other:?}"),
     }
 }
+
+/// Waits until the session `pid` waits for a lock: the write it was sent is blocked.
+pub async fn wait_for_lock(observer: &Client, pid: i32) {
+    let sql = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1";
+    for _ in 0..500 {
+        if observer.query_one(sql, &[&pid]).await.unwrap().get::<_, Option<bool>>(0) == Some(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("session {pid} never waited for the row lock");
+}

@@ -39,6 +39,10 @@ use crate::sql::{EntityMeta, Statements};
 /// of it, to be awaited (`user.save(&client).await?`). The futures of the async
 /// executors above are `Send`, so they run in `tokio::spawn` and web handlers.
 ///
+/// An async operation dropped before it completes (a timeout, a cancelled request)
+/// leaves the entity as it was, but a statement it had sent may still take effect:
+/// see [`Versioned::save`].
+///
 /// A write that succeeds inside a transaction which is then rolled back leaves the
 /// entity holding the version it wrote: read it again (or run the whole
 /// read-modify-write inside [`retry`](crate::retry)) before writing it once more.
@@ -103,6 +107,20 @@ pub trait Versioned: Sized {
     /// On success the entity's version is the new one. When the row holds another
     /// version, or is gone, the result is [`Error::OptimisticLock`] and nothing
     /// changed.
+    ///
+    /// # Dropped before it completes
+    ///
+    /// On an async executor the future can be dropped at an `.await`: a
+    /// `tokio::time::timeout` that fires while the row is locked, a request whose
+    /// client went away. The entity's version is set only after the write's `.await`
+    /// has completed, so a dropped save leaves the entity exactly as it was, and its
+    /// version is never ahead of the row's. The `UPDATE` may already have been sent,
+    /// though, and may still commit: on its own outside a transaction, with the
+    /// transaction inside one. Then the row holds the next version and the entity is
+    /// one behind: its next write is an [`Error::OptimisticLock`], never a silent
+    /// overwrite. Read the row again (`get`, `reload`) before writing once more, and
+    /// nothing is lost; [`retry`](crate::retry) loops that read inside the closure
+    /// do so anyway.
     fn save<E: Executor>(&mut self, mut exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
     where
         Self: Bind<E::Backend>,
