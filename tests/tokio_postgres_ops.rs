@@ -1,7 +1,8 @@
 //! The async executors on PostgreSQL: `&tokio_postgres::Client` and its
+//! `Transaction`, and (feature `deadpool-postgres`) a pool's `Object` and its
 //! `Transaction`, each also behind `&mut`: every operation, conflicts, a row gone,
-//! futures run in `tokio::spawn`, a real serialization failure and a `save` cut short
-//! by a timeout.
+//! futures run in `tokio::spawn`, a real serialization failure, a `save` cut short by a
+//! timeout, and deadpool's statement cache.
 //!
 //! Each test works in a schema of its own (`tpg_<test>`), so the tests run in
 //! parallel. The server comes from `VERSIONED_PG_URL`; when it does not answer the
@@ -149,6 +150,33 @@ fn transaction_runs_every_operation_and_commits() {
     });
 }
 
+#[cfg(feature = "deadpool-postgres")]
+#[test]
+fn pooled_object_runs_every_operation() {
+    run("object_ops", |db| async move {
+        let pool = db.pool(2);
+        let mut object = pool.get().await.unwrap();
+        let kept = every_operation(&object).await;
+        through_mut(&mut object).await;
+        assert_eq!(account_row(&object, kept).await, row("bob", 5, 1));
+    });
+}
+
+#[cfg(feature = "deadpool-postgres")]
+#[test]
+fn pooled_transaction_runs_every_operation_and_commits() {
+    run("pooled_tx_ops", |db| async move {
+        let pool = db.pool(2);
+        let (mut object, other) = (pool.get().await.unwrap(), pool.get().await.unwrap());
+        let mut tx = object.transaction().await.unwrap();
+        let kept = every_operation(&tx).await;
+        through_mut(&mut tx).await;
+        assert_eq!(account_row(&other, kept).await, None, "nothing visible before commit");
+        tx.commit().await.unwrap();
+        assert_eq!(account_row(&other, kept).await, row("bob", 5, 1));
+    });
+}
+
 /// Runs `$body` with `$x` bound to the executor `&*$shared` (an `Arc`) in a task of
 /// its own, and returns what it returns.
 macro_rules! shared {
@@ -248,6 +276,22 @@ fn operations_run_in_spawned_tasks_on_every_executor() {
         spawn_each_operation!(owned, tx);
         tx.commit().await.unwrap();
 
+        #[cfg(feature = "deadpool-postgres")]
+        {
+            let pool = db.pool(2);
+            let object = Arc::new(pool.get().await.unwrap());
+            spawn_each_operation!(shared, object);
+            let mut object = Arc::into_inner(object).unwrap();
+            spawn_each_operation!(owned, object);
+            assert!(!object.is_closed());
+
+            let leaked: &'static mut deadpool_postgres::Object = Box::leak(Box::new(pool.get().await.unwrap()));
+            let tx = Arc::new(leaked.transaction().await.unwrap());
+            spawn_each_operation!(shared, tx);
+            let mut tx = Arc::into_inner(tx).unwrap();
+            spawn_each_operation!(owned, tx);
+            tx.commit().await.unwrap();
+        }
         let count: i64 = client.query_one("SELECT count(*) FROM accounts", &[]).await.unwrap().get(0);
         assert_eq!(count, 0, "every spawned insert was deleted again");
     });
@@ -292,6 +336,16 @@ fn a_serialization_failure_in_a_transaction_is_retryable() {
         mine.save(&tx).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(account_row(&other, id).await, row("ada", 111, 2));
+
+        #[cfg(feature = "deadpool-postgres")]
+        {
+            let pool = db.pool(1);
+            let mut object = pool.get().await.unwrap();
+            let tx = object.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().await.unwrap();
+            lose_to_a_concurrent_update(&tx, &other, id).await;
+            tx.rollback().await.unwrap();
+            assert_eq!(account_row(&other, id).await, row("ada", 112, 3));
+        }
     });
 }
 
@@ -356,5 +410,116 @@ fn a_save_cut_short_by_a_timeout_loses_nothing() {
         account.insert(&client).await.unwrap();
         let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
         a_save_cut_short(&client, pid, &mut holder, &observer, account.id).await;
+
+        #[cfg(feature = "deadpool-postgres")]
+        {
+            let pool = db.pool(1);
+            let object = pool.get().await.unwrap();
+            let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
+            account.insert(&object).await.unwrap();
+            let pid: i32 = object.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+            a_save_cut_short(&object, pid, &mut holder, &observer, account.id).await;
+        }
+    });
+}
+
+/// Through a pooled connection and its transactions, each statement of `versioned`
+/// is prepared once per connection, in deadpool's statement cache.
+#[cfg(feature = "deadpool-postgres")]
+#[test]
+fn pooled_statements_are_prepared_once_per_connection() {
+    run("pooled_prepared", |db| async move {
+        let pool = db.pool(1);
+        let mut object = pool.get().await.unwrap();
+        let kept = every_operation(&object).await;
+        let prepared = tpg::prepared_statements(&object).await;
+        assert_eq!(prepared.len(), 6, "insert, update, touch, delete, select, version read: {prepared:#?}");
+        for _ in 0..3 {
+            let mut account = Account::get(&object, kept).await.unwrap();
+            account.save(&object).await.unwrap();
+            let tx = object.transaction().await.unwrap();
+            account.touch(&tx).await.unwrap();
+            account.verify(&tx).await.unwrap();
+            tx.commit().await.unwrap();
+            let mut extra = Account { id: 0, owner: "extra".into(), balance: 0, version: 0 };
+            extra.insert(&object).await.unwrap();
+            extra.delete(&object).await.unwrap();
+        }
+        assert_eq!(tpg::prepared_statements(&object).await, prepared, "repeated calls prepare nothing new");
+        assert_eq!(object.statement_cache.size(), 6);
+        drop(object);
+        let object = pool.get().await.unwrap();
+        assert_eq!(tpg::prepared_statements(&object).await, prepared, "the pool hands back the same connection");
+    });
+}
+
+/// Statements the server dropped (`DEALLOCATE ALL`, `DISCARD ALL`: 26000) or whose
+/// result's column types changed (`ALTER TABLE .. TYPE`: 0A000) are prepared again
+/// on a pooled connection outside a transaction, and the call goes through.
+#[cfg(feature = "deadpool-postgres")]
+#[test]
+fn stale_pooled_statements_are_prepared_again() {
+    run("pooled_stale", |db| async move {
+        let pool = db.pool(1);
+        let object = pool.get().await.unwrap();
+        let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
+        account.insert(&object).await.unwrap();
+        for reset in ["DEALLOCATE ALL", "DISCARD ALL", "ALTER TABLE accounts ALTER COLUMN owner TYPE VARCHAR(100)"] {
+            account.balance += 1;
+            account.save(&object).await.unwrap();
+            assert_eq!(Account::get(&object, account.id).await.unwrap(), account);
+            object.batch_execute(reset).await.unwrap();
+
+            account.balance += 1;
+            account.save(&object).await.unwrap_or_else(|e| panic!("save after {reset}: {e}"));
+            assert_eq!(Account::get(&object, account.id).await.unwrap(), account, "after {reset}");
+            account.verify(&object).await.unwrap();
+        }
+        assert_eq!(account_row(&object, account.id).await, row("ada", 106, 6));
+        let prepared = tpg::prepared_statements(&object).await;
+        let mut distinct = prepared.clone();
+        distinct.dedup();
+        assert_eq!(distinct, prepared, "a statement was prepared twice: {prepared:#?}");
+    });
+}
+
+/// Inside a pooled transaction a stale statement aborts the transaction: the call is
+/// a retryable error, the statement is forgotten, and the whole transaction run again
+/// goes through.
+#[cfg(feature = "deadpool-postgres")]
+#[test]
+fn a_stale_statement_in_a_pooled_transaction_is_retryable() {
+    run("pooled_stale_tx", |db| async move {
+        let pool = db.pool(1);
+        let mut object = pool.get().await.unwrap();
+        let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
+        account.insert(&object).await.unwrap();
+        let id = account.id;
+        for (reset, code) in [
+            ("DEALLOCATE ALL", SqlState::INVALID_SQL_STATEMENT_NAME),
+            ("ALTER TABLE accounts ALTER COLUMN owner TYPE VARCHAR(100)", SqlState::FEATURE_NOT_SUPPORTED),
+        ] {
+            Account::get(&object, id).await.unwrap(); // the select is prepared
+            object.batch_execute(reset).await.unwrap();
+            let mut failures = Vec::new();
+            let deposited = loop {
+                let tx = object.transaction().await.unwrap();
+                let mut account = match Account::get(&tx, id).await {
+                    Ok(account) => account,
+                    Err(e) => {
+                        assert!(e.is_retryable() && !e.is_conflict(), "{e:?}");
+                        failures.push(sqlstate(&e));
+                        continue; // the transaction rolls back on drop
+                    }
+                };
+                account.balance += 10;
+                account.save(&tx).await.unwrap();
+                tx.commit().await.unwrap();
+                break account;
+            };
+            assert_eq!(failures, [Some(code.clone())], "{reset}: one failed attempt, then prepared again");
+            assert_eq!(Account::get(&object, id).await.unwrap(), deposited);
+        }
+        assert_eq!(account_row(&object, id).await, row("ada", 120, 2));
     });
 }

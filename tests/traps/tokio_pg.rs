@@ -1,6 +1,6 @@
-//! What the tokio-postgres tests share: a schema per test, connections that work in
-//! it, a multi-threaded runtime to run each test on, and reading rows and SQLSTATEs
-//! back.
+//! What the tokio-postgres tests share: a schema per test, connections and pools that
+//! work in it, a multi-threaded runtime to run each test on, and reading rows, prepared
+//! statements and SQLSTATEs back.
 
 // Each test file compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
@@ -76,6 +76,15 @@ impl Db {
         connect(&self.config()).await.expect("connect to PostgreSQL")
     }
 
+    /// A pool of up to `size` connections working in the test's schema.
+    #[cfg(feature = "deadpool-postgres")]
+    pub fn pool(&self, size: usize) -> deadpool_postgres::Pool {
+        use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+        let config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = Manager::from_config(self.config(), NoTls, config);
+        Pool::builder(manager).max_size(size).build().expect("build the pool")
+    }
+
     /// Drops the schema; a failed test keeps it to look at (the next run drops it).
     pub async fn close(self) {
         let admin = self.client().await;
@@ -131,4 +140,12 @@ pub async fn wait_for_lock(observer: &Client, pid: i32) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("session {pid} never waited for the row lock");
+}
+
+/// The statements `versioned` prepared on a session, one entry per prepared statement
+/// (a duplicate would mean a statement prepared twice).
+pub async fn prepared_statements(client: &Client) -> Vec<String> {
+    let sql = "SELECT statement FROM pg_prepared_statements \
+               WHERE statement LIKE '%accounts%' AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY 1";
+    client.query(sql, &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
 }

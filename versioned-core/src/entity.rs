@@ -29,7 +29,10 @@ use crate::sql::{EntityMeta, Statements};
 /// - MySQL and MariaDB: `&mut mysql::Conn`, `&mut mysql::PooledConn`,
 ///   `&mut mysql::Transaction`;
 /// - PostgreSQL, async (feature `tokio-postgres`): `&tokio_postgres::Client` and
-///   `&tokio_postgres::Transaction`, each also behind `&mut`;
+///   `&tokio_postgres::Transaction`; with the feature `deadpool-postgres`, a pool's
+///   `&deadpool_postgres::Object` and its `&deadpool_postgres::Transaction`
+///   (statements prepared once per connection, in deadpool's statement cache); each
+///   also behind `&mut`;
 ///
 /// and `&mut E` of any executor `E`, to lend one executor to several calls.
 ///

@@ -166,8 +166,8 @@ impl Mode for Blocking {
     }
 }
 
-/// The mode of the async drivers (tokio-postgres): an operation returns a future, to
-/// be awaited.
+/// The mode of the async drivers (tokio-postgres, deadpool-postgres): an operation
+/// returns a future, to be awaited.
 ///
 /// Code generic over async executors names it in a bound, as
 /// [`Bind`] shows.

@@ -1,5 +1,6 @@
-//! PostgreSQL through the `postgres` crate (blocking) and through `tokio-postgres`
-//! (async): one backend, [`Postgres`], so the same entity runs on both.
+//! PostgreSQL through the `postgres` crate (blocking) and through `tokio-postgres` and
+//! `deadpool-postgres` (async): one backend, [`Postgres`], so the same entity runs on
+//! both.
 //!
 //! Blocking executors (cargo feature `postgres`): `&mut postgres::Client` and
 //! `&mut postgres::Transaction`, which send a statement whose parameters' types are
@@ -9,9 +10,12 @@
 //! prepared statements does.
 //!
 //! Async executors (cargo feature `tokio-postgres`): `&tokio_postgres::Client` and
-//! `&tokio_postgres::Transaction`, also behind `&mut`, which run statements as
-//! `postgres::Client` does. Their operations return futures that are `Send`, so they
-//! can be awaited in `tokio::spawn` and web handlers: `user.save(&client).await?`.
+//! `&tokio_postgres::Transaction`, which run statements as `postgres::Client` does;
+//! and (cargo feature `deadpool-postgres`) `&deadpool_postgres::Object` and
+//! `&deadpool_postgres::Transaction`, whose statements go through deadpool's own
+//! statement cache (`prepare_typed_cached`), prepared once per pooled connection. Each
+//! also behind `&mut`. Their operations return futures that are `Send`, so they can
+//! be awaited in `tokio::spawn` and web handlers: `user.save(&client).await?`.
 //!
 //! A parameter is sent with a type only where every conversion the server may apply
 //! to it keeps the value or fails loudly: the integers (an `i16`, `i32` or `i64` is
@@ -28,15 +32,17 @@
 //! (40P01) and locks not obtained in time (55P03, after `lock_timeout` or `NOWAIT`).
 //! A statement kept prepared that the server dropped (26000: `DEALLOCATE ALL`,
 //! `DISCARD ALL`) or whose result's column types changed (0A000: `ALTER TABLE ..
-//! TYPE`) is forgotten, then prepared again and run once more by a `CachingClient`
-//! outside a transaction; inside a `CachingTransaction`, which the failure aborted,
-//! the call fails with a retryable error, so that the whole transaction run again
-//! goes through.
+//! TYPE`) is forgotten, then prepared again and run once more by a `CachingClient` or
+//! a deadpool `Object` outside a transaction; inside a `CachingTransaction` or a
+//! deadpool `Transaction`, which the failure aborted, the call fails with a retryable
+//! error, so that the whole transaction run again goes through.
 
 #[cfg(feature = "postgres")]
 mod blocking;
 #[cfg(feature = "postgres")]
 mod caching;
+#[cfg(feature = "deadpool-postgres")]
+mod deadpool;
 #[cfg(feature = "tokio-postgres")]
 mod tokio;
 
@@ -294,7 +300,7 @@ fn generated_key(row: &Row) -> Result<Option<RawValue>, Error> {
 }
 
 /// What follows when the server no longer runs a statement as it was prepared.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "deadpool-postgres"))]
 #[derive(Debug, Clone, Copy)]
 enum OnStale {
     /// Outside a transaction: prepare it again and run it once more.
@@ -305,7 +311,7 @@ enum OnStale {
 }
 
 /// Why the server no longer runs a prepared statement.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "deadpool-postgres"))]
 #[derive(Debug, PartialEq)]
 enum Stale {
     /// It does not exist (26000): `DEALLOCATE ALL`, `DISCARD ALL`, or a pooler that
@@ -317,7 +323,7 @@ enum Stale {
 }
 
 /// Whether the server's error says the statement run is stale, and why.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "deadpool-postgres"))]
 fn stale(e: &tokio_postgres::Error) -> Option<Stale> {
     let db = e.as_db_error()?;
     if *db.code() == SqlState::INVALID_SQL_STATEMENT_NAME {

@@ -1,5 +1,7 @@
 //! The async executors on `tokio-postgres`: `&Client` and `&Transaction` (and the same
 //! behind `&mut`), which run each statement as the blocking `postgres::Client` does.
+//! The executors of `deadpool-postgres` share their [`Executor`](crate::backend::Executor)
+//! impl, given here.
 
 use tokio_postgres::{Client, Row, Transaction};
 
@@ -111,5 +113,7 @@ macro_rules! async_executor {
         }
     )*};
 }
+#[cfg(feature = "deadpool-postgres")]
+pub(super) use async_executor;
 
 async_executor!(&Client, &mut Client, &Transaction<'_>, &mut Transaction<'_>);
