@@ -2,7 +2,7 @@
 //! `Transaction`, and (feature `deadpool-postgres`) a pool's `Object` and its
 //! `Transaction`, each also behind `&mut`: every operation, conflicts, a row gone,
 //! futures run in `tokio::spawn`, a real serialization failure, a `save` cut short by a
-//! timeout, and deadpool's statement cache.
+//! timeout, and concurrent read-modify-write increments through a pool.
 //!
 //! Each test works in a schema of its own (`tpg_<test>`), so the tests run in
 //! parallel. The server comes from `VERSIONED_PG_URL`; when it does not answer the
@@ -420,6 +420,50 @@ fn a_save_cut_short_by_a_timeout_loses_nothing() {
             let pid: i32 = object.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
             a_save_cut_short(&object, pid, &mut holder, &observer, account.id).await;
         }
+    });
+}
+
+/// 8 tasks each add 1 to a balance 50 times through a pool, with read-modify-write and
+/// a plain retry loop on conflicts: no increment is lost.
+#[cfg(feature = "deadpool-postgres")]
+#[test]
+fn concurrent_increments_through_a_pool_lose_nothing() {
+    const TASKS: i64 = 8;
+    const INCREMENTS: i64 = 50;
+    run("increments", |db| async move {
+        let pool = db.pool(TASKS as usize);
+        let mut counter = Account { id: 0, owner: "counter".into(), balance: 0, version: 0 };
+        counter.insert(&pool.get().await.unwrap()).await.unwrap();
+        let id = counter.id;
+
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|_| {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    let mut conflicts = 0;
+                    for _ in 0..INCREMENTS {
+                        let client = pool.get().await.unwrap();
+                        loop {
+                            let mut account = Account::get(&client, id).await.unwrap();
+                            account.balance += 1;
+                            match account.save(&client).await {
+                                Ok(()) => break,
+                                Err(e) if e.is_conflict() => conflicts += 1,
+                                Err(e) => panic!("an increment failed: {e}"),
+                            }
+                        }
+                    }
+                    conflicts
+                })
+            })
+            .collect();
+        let mut conflicts = 0;
+        for task in tasks {
+            conflicts += task.await.expect("the task ran to completion");
+        }
+        let counter = Account::get(&pool.get().await.unwrap(), id).await.unwrap();
+        assert_eq!((counter.balance, counter.version), (TASKS * INCREMENTS, TASKS * INCREMENTS));
+        eprintln!("{} increments, {conflicts} conflicts retried", TASKS * INCREMENTS);
     });
 }
 
