@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use crate::backend::{Backend, Decode, Executor, Mode, Out};
+use crate::backend::{Backend, Decode, Executor, Mode, Out, Params};
 use crate::error::{
     ColumnError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError, TakeBack, chain,
 };
@@ -28,23 +28,35 @@ use crate::sql::{EntityMeta, Statements};
 ///   (statements prepared once per connection);
 /// - MySQL and MariaDB: `&mut mysql::Conn`, `&mut mysql::PooledConn`,
 ///   `&mut mysql::Transaction`;
+/// - PostgreSQL, async (feature `tokio-postgres`): `&tokio_postgres::Client` and
+///   `&tokio_postgres::Transaction`; with the feature `deadpool-postgres`, a pool's
+///   `&deadpool_postgres::Object` and its `&deadpool_postgres::Transaction`
+///   (statements prepared once per connection, in deadpool's statement cache); each
+///   also behind `&mut`;
+/// - any database through sqlx, async (feature `sqlx`): `&sqlx::Pool<DB>`,
+///   `&mut sqlx::pool::PoolConnection<DB>`, `&mut sqlx::Transaction<'_, DB>`; with the
+///   features `sqlx-postgres` / `sqlx-mysql`, also `&mut PgConnection` /
+///   `&mut MySqlConnection` (what `&mut *tx` gives);
 ///
 /// and `&mut E` of any executor `E`, to lend one executor to several calls.
 ///
 /// Each operation is written once, as a future, and the executor's
 /// [`Mode`](crate::backend::Mode) decides what a call returns: on the blocking
-/// executors above, the result itself (`user.save(&conn)?`); on an async executor,
-/// a future of it, to be awaited. Those futures are `Send` (they run inside
-/// `tokio::spawn` and axum handlers), which is why an entity and its key are
-/// `Send + Sync`, as plain data is.
+/// executors, the result itself (`user.save(&conn)?`); on the async ones, a future
+/// of it, to be awaited (`user.save(&client).await?`). The futures of the async
+/// executors above are `Send`, so they run in `tokio::spawn` and web handlers.
+///
+/// An async operation dropped before it completes (a timeout, a cancelled request)
+/// leaves the entity as it was, but a statement it had sent may still take effect:
+/// see [`Versioned::save`].
 ///
 /// A write that succeeds inside a transaction which is then rolled back leaves the
 /// entity holding the version it wrote: read it again (or run the whole
 /// read-modify-write inside [`retry`](crate::retry)) before writing it once more.
-pub trait Versioned: Sized + Send + Sync {
+pub trait Versioned: Sized {
     /// The key: the `#[id]` field's type, or a tuple of them in field order for a
     /// composite key.
-    type Id: Debug + Send + Sync;
+    type Id: Debug;
     /// The `#[version]` field's type: `i16`, `i32` or `i64`.
     type Version: VersionNumber;
 
@@ -81,7 +93,7 @@ pub trait Versioned: Sized + Send + Sync {
             if Self::META.auto_key {
                 let key = {
                     let mut params = self.bind_insert(&zero);
-                    exec.insert_generated(&sql.insert, params.as_mut()).await?
+                    exec.insert_generated(&sql.insert, Params(params.as_mut())).await?
                 };
                 // The key is stored, or the inserted row taken back (the cold path).
                 if let Err(misfit) = self.store_generated_key(&key) {
@@ -89,7 +101,7 @@ pub trait Versioned: Sized + Send + Sync {
                 }
             } else {
                 let mut params = self.bind_insert(&zero);
-                exec.execute(&sql.insert, params.as_mut()).await?;
+                exec.execute(&sql.insert, Params(params.as_mut())).await?;
             }
             self.set_version(zero);
             Ok(())
@@ -102,6 +114,20 @@ pub trait Versioned: Sized + Send + Sync {
     /// On success the entity's version is the new one. When the row holds another
     /// version, or is gone, the result is [`Error::OptimisticLock`] and nothing
     /// changed.
+    ///
+    /// # Dropped before it completes
+    ///
+    /// On an async executor the future can be dropped at an `.await`: a
+    /// `tokio::time::timeout` that fires while the row is locked, a request whose
+    /// client went away. The entity's version is set only after the write's `.await`
+    /// has completed, so a dropped save leaves the entity exactly as it was, and its
+    /// version is never ahead of the row's. The `UPDATE` may already have been sent,
+    /// though, and may still commit: on its own outside a transaction, with the
+    /// transaction inside one. Then the row holds the next version and the entity is
+    /// one behind: its next write is an [`Error::OptimisticLock`], never a silent
+    /// overwrite. Read the row again (`get`, `reload`) before writing once more, and
+    /// nothing is lost; [`retry`](crate::retry) loops that read inside the closure
+    /// do so anyway.
     fn save<E: Executor>(&mut self, mut exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
     where
         Self: Bind<E::Backend>,
@@ -111,7 +137,7 @@ pub trait Versioned: Sized + Send + Sync {
             let new = self.version_of().next();
             let matched = {
                 let mut params = self.bind_update(&new);
-                exec.execute(&sql.update, params.as_mut()).await?
+                exec.execute(&sql.update, Params(params.as_mut())).await?
             };
             if matched != 1 {
                 return Err(self.refused(Operation::Save, matched, exec).await);
@@ -133,7 +159,7 @@ pub trait Versioned: Sized + Send + Sync {
             let new = self.version_of().next();
             let matched = {
                 let mut params = self.bind_touch(&new);
-                exec.execute(&sql.touch, params.as_mut()).await?
+                exec.execute(&sql.touch, Params(params.as_mut())).await?
             };
             if matched != 1 {
                 return Err(self.refused(Operation::Touch, matched, exec).await);
@@ -152,7 +178,7 @@ pub trait Versioned: Sized + Send + Sync {
             let sql = statements::<Self, E>();
             let matched = {
                 let mut params = self.bind_delete();
-                exec.execute(&sql.delete, params.as_mut()).await?
+                exec.execute(&sql.delete, Params(params.as_mut())).await?
             };
             if matched != 1 {
                 return Err(self.refused(Operation::Delete, matched, exec).await);
@@ -178,7 +204,8 @@ pub trait Versioned: Sized + Send + Sync {
         let sql = statements::<Self, E>();
         E::Mode::run(async move {
             let mut params = self.bind_own_key();
-            let actual = exec.query_row(&sql.select_version, params.as_mut(), |row| self.read_version(row)).await?;
+            let actual =
+                exec.query_row(&sql.select_version, Params(params.as_mut()), |row| self.read_version(row)).await?;
             match actual {
                 Some(v) if v == self.version_of().to_i64() => Ok(()),
                 actual => Err(self.conflict_with(actual)),
@@ -199,7 +226,7 @@ pub trait Versioned: Sized + Send + Sync {
             let mut fresh = {
                 let this = &*self;
                 let mut params = this.bind_own_key();
-                exec.query_row(&sql.select, params.as_mut(), |row| match row {
+                exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
                     Some(row) => Self::decode_row(row).map_err(|e| decode_error::<Self>(e, this.key_debug())),
                     None => Err(Error::NotFound { table: Self::META.qualified, id: this.key_debug() }),
                 })
@@ -219,7 +246,7 @@ pub trait Versioned: Sized + Send + Sync {
         let sql = statements::<Self, E>();
         E::Mode::run(async move {
             let mut params = Self::bind_key(&id);
-            exec.query_row(&sql.select, params.as_mut(), |row| match row {
+            exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
                 Some(row) => Self::read_row(row, &id).map(Some),
                 None => Ok(None),
             })
@@ -235,7 +262,7 @@ pub trait Versioned: Sized + Send + Sync {
         let sql = statements::<Self, E>();
         E::Mode::run(async move {
             let mut params = Self::bind_key(&id);
-            exec.query_row(&sql.select, params.as_mut(), |row| match row {
+            exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
                 Some(row) => Self::read_row(row, &id),
                 None => Err(Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") }),
             })
@@ -299,7 +326,7 @@ trait Ops: Versioned {
         let sql = statements::<Self, E>();
         let mut params = self.bind_own_key();
         let expected = self.version_of().to_i64();
-        match exec.query_row(&sql.select_version, params.as_mut(), |row| self.read_version(row)).await {
+        match exec.query_row(&sql.select_version, Params(params.as_mut()), |row| self.read_version(row)).await {
             Ok(Some(version)) if version == expected => {
                 Error::WriteIgnored { operation, table: Self::META.qualified, id: self.key_debug(), version }
             }

@@ -8,7 +8,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "sqlx")),
+    not(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "tokio-postgres",
+        feature = "mysql",
+        feature = "sqlx"
+    )),
     allow(dead_code, unused_variables, unused_imports)
 )]
 

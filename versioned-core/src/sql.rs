@@ -136,7 +136,7 @@ impl Statements {
                 }
                 statements
             }
-            #[cfg(any(feature = "postgres", feature = "sqlx"))]
+            #[cfg(any(feature = "postgres", feature = "tokio-postgres", feature = "sqlx"))]
             Dialect::Postgres => {
                 let q = &sea_query::PostgresQueryBuilder;
                 let mut statements = Statements::render(q, meta);
@@ -194,7 +194,7 @@ fn insert(meta: &EntityMeta) -> InsertStatement {
 }
 
 /// The insert, handing back the generated key.
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "sqlx"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "tokio-postgres", feature = "sqlx"))]
 fn returning_key(meta: &EntityMeta) -> InsertStatement {
     let mut q = insert(meta);
     q.returning_col(meta.columns[meta.key[0]]);
@@ -324,7 +324,7 @@ mod tests {
         assert_eq!(s.delete_generated, "");
     }
 
-    #[cfg(feature = "postgres")]
+    #[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
     #[test]
     fn postgres_numbers_placeholders_and_returns_the_generated_key() {
         let s = Statements::build(Dialect::Postgres, &USER);
@@ -382,7 +382,7 @@ mod tests {
         assert_eq!(s.delete_no_key, r#"DELETE FROM "app"."users" WHERE "rowid" = ?"#);
     }
 
-    #[cfg(feature = "postgres")]
+    #[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
     #[test]
     fn postgres_qualifies_the_table_with_its_schema() {
         let s = Statements::build(Dialect::Postgres, &APP_USER);

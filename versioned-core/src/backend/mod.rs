@@ -20,12 +20,12 @@ pub mod sqlite;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::Sqlite;
 
-#[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+#[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "tokio-postgres"))))]
 pub mod postgres;
 
-#[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+#[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "tokio-postgres"))))]
 pub use postgres::Postgres;
 
 #[cfg(feature = "mysql")]
@@ -62,7 +62,7 @@ pub trait Backend: Sized + 'static {
     type Row<'r>;
     /// What the driver reports after an insert that generated the key.
     #[doc(hidden)]
-    type GeneratedKey: Send;
+    type GeneratedKey;
     /// The driver's error for a column it could not read, passed up as it is and
     /// boxed only on the way into [`Error::Decode`](crate::Error::Decode).
     #[doc(hidden)]
@@ -106,6 +106,20 @@ pub trait Decode<B: Backend>: Sized {
     #[doc(hidden)]
     fn decode_generated(key: &B::GeneratedKey) -> Result<Self, BoxError>;
 }
+
+/// A statement's parameters, lent to an [`Executor`]: the values an entity bound, in
+/// the order of the statement's placeholders, mutable so that a driver which needs
+/// owned values can take them without a second copy.
+//
+// A struct rather than a bare `&mut [B::Param<'p>]`: an async operation holds the
+// executor's statement future across an `.await`, and rustc proves such a future
+// `Send` for a concrete executor only when the statement method's signature has no
+// outlives bound on a projection (`B::Param<'p>: 'a`, implied by the bare slice);
+// it fails with "lifetime bound not satisfied" (rust-lang/rust#100013) even for an
+// executor whose futures are `std::future::ready`. A struct's own bounds reduce to
+// its lifetimes, which it proves.
+#[doc(hidden)]
+pub struct Params<'a, 'p, B: Backend>(pub &'a mut [B::Param<'p>]);
 
 /// Whether an executor's operations return their result ([`Blocking`]) or a future
 /// of it ([`Async`]).
@@ -160,7 +174,11 @@ impl Mode for Blocking {
     }
 }
 
-/// The mode of the async drivers: an operation returns a future, to be awaited.
+/// The mode of the async drivers (tokio-postgres, deadpool-postgres): an operation
+/// returns a future, to be awaited.
+///
+/// Code generic over async executors names it in a bound, as
+/// [`Bind`] shows.
 #[derive(Debug, Clone, Copy)]
 pub enum Async {}
 
@@ -194,102 +212,120 @@ pub trait Executor {
     type Mode: Mode;
 
     /// Runs a write; returns the number of rows it matched.
-    //
-    // The futures capture the executor's borrow and nothing of the parameters (each
-    // executor encodes or binds them before its future exists): a future that held
-    // the parameters' lifetime could not be proven `Send` inside the operations'
-    // generic async blocks (rustc's erased-region limitation, issue #100013).
     #[doc(hidden)]
-    fn execute<'s>(
-        &'s mut self,
+    fn execute(
+        &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> impl Future<Output = Result<u64, Error>> + Send + use<'s, Self>;
+        params: Params<'_, '_, Self::Backend>,
+    ) -> impl Future<Output = Result<u64, Error>>;
 
     /// Runs an insert whose key the database generates; returns that key.
     #[doc(hidden)]
-    fn insert_generated<'s>(
-        &'s mut self,
+    fn insert_generated(
+        &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>> + Send + use<'s, Self>;
+        params: Params<'_, '_, Self::Backend>,
+    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>>;
 
     /// Deletes the row an insert just stored under `key`, a key that is missing or
     /// could not become the entity's key field, so that the failed insert leaves
     /// nothing behind. Returns how many rows the delete removed; `None` when no
     /// statement can find the row.
     #[doc(hidden)]
-    fn discard_generated<'s>(
-        &'s mut self,
+    fn discard_generated(
+        &mut self,
         sql: &'static Statements,
         key: &<Self::Backend as Backend>::GeneratedKey,
-    ) -> impl Future<Output = Result<Option<u64>, Error>> + Send + use<'s, Self>;
+    ) -> impl Future<Output = Result<Option<u64>, Error>>;
 
     /// Runs a query and hands its first row to `read`, `None` when there is none
     /// (mutably, so a driver whose rows own their values can move them out rather
     /// than copy them); `read` decides what no row means.
     #[doc(hidden)]
-    fn query_row<'s, T, F>(
-        &'s mut self,
+    fn query_row<T>(
+        &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
-        read: F,
-    ) -> impl Future<Output = Result<T, Error>> + Send + use<'s, Self, T, F>
-    where
-        T: Send,
-        F: FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error> + Send;
+        params: Params<'_, '_, Self::Backend>,
+        read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
+    ) -> impl Future<Output = Result<T, Error>>;
 }
 
-impl<'e, E: Executor + ?Sized> Executor for &'e mut E {
+impl<E: Executor + ?Sized> Executor for &mut E {
     type Backend = E::Backend;
     type Mode = E::Mode;
 
     #[inline]
-    fn execute<'s>(
-        &'s mut self,
+    fn execute(
+        &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> impl Future<Output = Result<u64, Error>> + Send + use<'s, 'e, E> {
+        params: Params<'_, '_, Self::Backend>,
+    ) -> impl Future<Output = Result<u64, Error>> {
         (**self).execute(sql, params)
     }
 
     #[inline]
-    fn insert_generated<'s>(
-        &'s mut self,
+    fn insert_generated(
+        &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
-    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>> + Send + use<'s, 'e, E> {
+        params: Params<'_, '_, Self::Backend>,
+    ) -> impl Future<Output = Result<<Self::Backend as Backend>::GeneratedKey, Error>> {
         (**self).insert_generated(sql, params)
     }
 
-    fn discard_generated<'s>(
-        &'s mut self,
+    fn discard_generated(
+        &mut self,
         sql: &'static Statements,
         key: &<Self::Backend as Backend>::GeneratedKey,
-    ) -> impl Future<Output = Result<Option<u64>, Error>> + Send + use<'s, 'e, E> {
+    ) -> impl Future<Output = Result<Option<u64>, Error>> {
         (**self).discard_generated(sql, key)
     }
 
     #[inline]
-    fn query_row<'s, T, F>(
-        &'s mut self,
+    fn query_row<T>(
+        &mut self,
         sql: &'static str,
-        params: &mut [<Self::Backend as Backend>::Param<'_>],
-        read: F,
-    ) -> impl Future<Output = Result<T, Error>> + Send + use<'s, 'e, E, T, F>
-    where
-        T: Send,
-        F: FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error> + Send,
-    {
+        params: Params<'_, '_, Self::Backend>,
+        read: impl FnOnce(Option<&mut <Self::Backend as Backend>::Row<'_>>) -> Result<T, Error>,
+    ) -> impl Future<Output = Result<T, Error>> {
         (**self).query_row(sql, params, read)
+    }
+}
+
+/// A blocking statement as a future: it runs on the first poll, which
+/// [`Blocking::run`] makes at once, and its result is handed back from that poll
+/// rather than stored in the future.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) struct Now<F>(Option<F>);
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+impl<F> Now<F> {
+    #[inline(always)]
+    pub(crate) fn new(f: F) -> Self {
+        Now(Some(f))
+    }
+}
+
+// The closure is never pinned: it is moved out and called on the first poll.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+impl<F> Unpin for Now<F> {}
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+impl<T, F: FnOnce() -> T> Future for Now<F> {
+    type Output = T;
+
+    #[inline(always)]
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<T> {
+        match self.get_mut().0.take() {
+            Some(f) => Poll::Ready(f()),
+            None => unreachable!("a statement future is polled once"),
+        }
     }
 }
 
 /// A blocking driver's statements, run when called. Each blocking executor type
 /// implements it, and [`blocking_executor!`] makes it an [`Executor`] whose futures
-/// have run their statement when made (they are ready, and hold only the result, so
-/// they are `Send` whenever the result is).
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")), allow(dead_code))]
+/// run the statement on their first poll.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) trait RunNow {
     type Backend: Backend;
 
@@ -316,11 +352,9 @@ pub(crate) trait RunNow {
 }
 
 /// Implements [`Executor`] in [`Blocking`] mode for types that implement [`RunNow`].
-#[allow(unused_macros)]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 macro_rules! blocking_executor {
     ($backend:ty: $($ty:ty),* $(,)?) => {$(
-        // The futures are `Ready`: named, they say the statement has run already.
-        #[allow(refining_impl_trait)]
         impl $crate::backend::Executor for $ty {
             type Backend = $backend;
             type Mode = $crate::backend::Blocking;
@@ -329,47 +363,43 @@ macro_rules! blocking_executor {
             fn execute(
                 &mut self,
                 sql: &'static str,
-                params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
-            ) -> ::std::future::Ready<::std::result::Result<u64, $crate::Error>> {
-                ::std::future::ready($crate::backend::RunNow::execute(self, sql, params))
+                params: $crate::backend::Params<'_, '_, Self::Backend>,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<u64, $crate::Error>> {
+                $crate::backend::Now::new(move || $crate::backend::RunNow::execute(self, sql, params.0))
             }
 
             #[inline]
             fn insert_generated(
                 &mut self,
                 sql: &'static str,
-                params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
-            ) -> ::std::future::Ready<
-                ::std::result::Result<<Self::Backend as $crate::backend::Backend>::GeneratedKey, $crate::Error>,
+                params: $crate::backend::Params<'_, '_, Self::Backend>,
+            ) -> impl ::std::future::Future<
+                Output = ::std::result::Result<<Self::Backend as $crate::backend::Backend>::GeneratedKey, $crate::Error>,
             > {
-                ::std::future::ready($crate::backend::RunNow::insert_generated(self, sql, params))
+                $crate::backend::Now::new(move || $crate::backend::RunNow::insert_generated(self, sql, params.0))
             }
 
             fn discard_generated(
                 &mut self,
                 sql: &'static $crate::sql::Statements,
                 key: &<Self::Backend as $crate::backend::Backend>::GeneratedKey,
-            ) -> ::std::future::Ready<::std::result::Result<Option<u64>, $crate::Error>> {
-                ::std::future::ready($crate::backend::RunNow::discard_generated(self, sql, key))
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Option<u64>, $crate::Error>> {
+                $crate::backend::Now::new(move || $crate::backend::RunNow::discard_generated(self, sql, key))
             }
 
             #[inline]
-            fn query_row<T, F>(
+            fn query_row<T>(
                 &mut self,
                 sql: &'static str,
-                params: &mut [<Self::Backend as $crate::backend::Backend>::Param<'_>],
-                read: F,
-            ) -> ::std::future::Ready<::std::result::Result<T, $crate::Error>>
-            where
-                T: Send,
-                F: FnOnce(
+                params: $crate::backend::Params<'_, '_, Self::Backend>,
+                read: impl FnOnce(
                     Option<&mut <Self::Backend as $crate::backend::Backend>::Row<'_>>,
-                ) -> ::std::result::Result<T, $crate::Error> + Send,
-            {
-                ::std::future::ready($crate::backend::RunNow::query_row(self, sql, params, read))
+                ) -> ::std::result::Result<T, $crate::Error>,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<T, $crate::Error>> {
+                $crate::backend::Now::new(move || $crate::backend::RunNow::query_row(self, sql, params.0, read))
             }
         }
     )*};
 }
-#[allow(unused_imports)]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) use blocking_executor;

@@ -20,8 +20,8 @@
 //! key column generated NULL is possible on MySQL (the key holds the column's
 //! default) but not on PostgreSQL or SQLite through sqlx: the error says so.
 //!
-//! Every operation's future is `Send`, so it can be awaited in `tokio::spawn` and in
-//! axum handlers; entities are `Send + Sync` for that (every `Versioned` type is).
+//! Every operation's future is `Send` when the entity is `Send + Sync` (plain data
+//! is), so it can be awaited in `tokio::spawn` and in axum handlers.
 //! A future dropped before it finishes (a timeout, a cancelled request) never leaves
 //! the entity's version ahead of the row's: the version is set only after the write
 //! is confirmed. A write already sent may still commit; read the row again before
@@ -48,7 +48,7 @@ use sqlx_core::row::Row;
 use sqlx_core::transaction::Transaction;
 use sqlx_core::value::ValueRef;
 
-use super::{Async, Backend, Decode, Encode, Executor};
+use super::{Async, Backend, Decode, Encode, Executor, Params};
 use crate::error::{BoxError, DatabaseError, Error};
 use crate::sql::{Dialect, Statements};
 
@@ -449,10 +449,10 @@ macro_rules! connection_executor {
             fn execute<'s>(
                 &'s mut self,
                 sql: &'static str,
-                params: &mut [<Sqlx<$db> as Backend>::Param<'_>],
+                params: Params<'_, '_, Sqlx<$db>>,
             ) -> Sent<SqlxFuture<'s, <$db as Database>::QueryResult>, RowsMatched> {
                 let $this = self;
-                let sent = arguments::<$db>(params)
+                let sent = arguments::<$db>(params.0)
                     .map(|args| sqlx::executor::Executor::execute($exec, sqlx::query::query_with(sql, args)));
                 Sent::new(sent, RowsMatched)
             }
@@ -460,9 +460,9 @@ macro_rules! connection_executor {
             fn insert_generated<'s>(
                 &'s mut self,
                 sql: &'static str,
-                params: &mut [<Sqlx<$db> as Backend>::Param<'_>],
+                params: Params<'_, '_, Sqlx<$db>>,
             ) -> Steps<'s, <$db as Database>::Row> {
-                let args = arguments::<$db>(params);
+                let args = arguments::<$db>(params.0);
                 let $this = self;
                 Box::pin(async move { on::insert_generated::<$db>($conn, sql, args?).await })
             }
@@ -478,18 +478,14 @@ macro_rules! connection_executor {
             }
 
             #[inline]
-            fn query_row<'s, T, F>(
-                &'s mut self,
+            fn query_row<T>(
+                &mut self,
                 sql: &'static str,
-                params: &mut [<Sqlx<$db> as Backend>::Param<'_>],
-                read: F,
-            ) -> Sent<SqlxFuture<'s, Option<<$db as Database>::Row>>, ReadRow<F>>
-            where
-                T: Send,
-                F: FnOnce(Option<&mut <$db as Database>::Row>) -> Result<T, Error> + Send,
-            {
+                params: Params<'_, '_, Sqlx<$db>>,
+                read: impl FnOnce(Option<&mut <$db as Database>::Row>) -> Result<T, Error>,
+            ) -> impl Future<Output = Result<T, Error>> {
                 let $this = self;
-                let sent = arguments::<$db>(params)
+                let sent = arguments::<$db>(params.0)
                     .map(|args| sqlx::executor::Executor::fetch_optional($exec, sqlx::query::query_with(sql, args)));
                 Sent::new(sent, ReadRow(read))
             }

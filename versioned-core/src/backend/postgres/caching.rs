@@ -5,28 +5,18 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::time::Duration;
 
-use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{
     Client, IsolationLevel, Row, SimpleQueryMessage, Statement, ToStatement, Transaction, TransactionBuilder,
 };
 
-use super::{Connection, Param, database_error, param_types, with_values};
+use super::blocking::Connection;
+use super::{OnStale, Param, Stale, database_error, param_types, stale, values};
 use crate::error::Error;
 
 /// Prepared statements of one connection, keyed by their text.
 #[derive(Default)]
 struct Prepared(HashMap<Box<str>, Statement>);
-
-/// What follows when the server no longer runs a statement as it was prepared.
-#[derive(Debug, Clone, Copy)]
-enum OnStale {
-    /// Outside a transaction: prepare it again and run it once more.
-    Prepare,
-    /// Inside a transaction, which the failure aborted: a retryable error, so the
-    /// whole transaction can be run again.
-    Fail,
-}
 
 impl Prepared {
     /// The statement for `sql`, prepared on first use with the parameters' types
@@ -51,7 +41,7 @@ impl Prepared {
         run: impl Fn(&mut C, &Statement, &[&(dyn ToSql + Sync)]) -> Result<R, postgres::Error>,
     ) -> Result<R, Error> {
         let statement = self.get(conn, sql, params)?;
-        match with_values(params, |values| run(conn, &statement, values)) {
+        match run(conn, &statement, &values(params)) {
             Ok(result) => Ok(result),
             Err(e) => self.recover(conn, sql, params, on_stale, e, run),
         }
@@ -78,7 +68,7 @@ impl Prepared {
             OnStale::Fail => Err(database_error(e, true)),
             OnStale::Prepare => {
                 let statement = self.get(conn, sql, params)?;
-                Ok(with_values(params, |values| run(conn, &statement, values))?)
+                Ok(run(conn, &statement, &values(params))?)
             }
         }
     }
@@ -104,29 +94,6 @@ impl Prepared {
     ) -> Result<Option<Row>, Error> {
         self.run(conn, sql, params, on_stale, |conn, statement, values| conn.query_opt(statement, values))
     }
-}
-
-/// Why the server no longer runs a prepared statement.
-#[derive(Debug, PartialEq)]
-enum Stale {
-    /// It does not exist (26000): `DEALLOCATE ALL`, `DISCARD ALL`, or a pooler that
-    /// hands out another server session, each of which drops every statement.
-    Deallocated,
-    /// A table it reads changed the type of a column it returns (0A000, "cached plan
-    /// must not change result type").
-    ResultTypeChanged,
-}
-
-/// Whether the server's error says the statement run is stale, and why.
-fn stale(e: &postgres::Error) -> Option<Stale> {
-    let db = e.as_db_error()?;
-    if *db.code() == SqlState::INVALID_SQL_STATEMENT_NAME {
-        return Some(Stale::Deallocated);
-    }
-    // 0A000 is "feature not supported" at large: only the plan cache's own check
-    // (named by the routine that raised it, where the server says) is a stale plan.
-    let replanned = db.routine().is_none_or(|routine| routine == "RevalidateCachedQuery");
-    (*db.code() == SqlState::FEATURE_NOT_SUPPORTED && replanned).then_some(Stale::ResultTypeChanged)
 }
 
 /// The driver's methods for the caller's own SQL, forwarded to the connection in the

@@ -1,10 +1,21 @@
-//! PostgreSQL through the `postgres` crate.
+//! PostgreSQL through the `postgres` crate (blocking) and through `tokio-postgres` and
+//! `deadpool-postgres` (async): one backend, [`Postgres`], so the same entity runs on
+//! both.
 //!
-//! Executors: `&mut postgres::Client` and `&mut postgres::Transaction`, which send a
-//! statement whose parameters' types are all known in one round trip with those types
-//! (PostgreSQL parses the text each time); and [`CachingClient`] /
-//! [`CachingTransaction`], which prepare each statement once per connection and then
-//! only bind and execute it, as hand-written code with prepared statements does.
+//! Blocking executors (cargo feature `postgres`): `&mut postgres::Client` and
+//! `&mut postgres::Transaction`, which send a statement whose parameters' types are
+//! all known in one round trip with those types (PostgreSQL parses the text each
+//! time); and [`CachingClient`] / [`CachingTransaction`], which prepare each statement
+//! once per connection and then only bind and execute it, as hand-written code with
+//! prepared statements does.
+//!
+//! Async executors (cargo feature `tokio-postgres`): `&tokio_postgres::Client` and
+//! `&tokio_postgres::Transaction`, which run statements as `postgres::Client` does;
+//! and (cargo feature `deadpool-postgres`) `&deadpool_postgres::Object` and
+//! `&deadpool_postgres::Transaction`, whose statements go through deadpool's own
+//! statement cache (`prepare_typed_cached`), prepared once per pooled connection. Each
+//! also behind `&mut`. Their operations return futures that are `Send`, so they can
+//! be awaited in `tokio::spawn` and web handlers: `user.save(&client).await?`.
 //!
 //! A parameter is sent with a type only where every conversion the server may apply
 //! to it keeps the value or fails loudly: the integers (an `i16`, `i32` or `i64` is
@@ -18,25 +29,38 @@
 //! is prepared before it runs (two round trips on a plain `Client`).
 //!
 //! Retryable ([`Error::is_retryable`]): serialization failures (40001), deadlocks
-//! (40P01) and locks not obtained in time (55P03, after `lock_timeout` or `NOWAIT`);
-//! in a [`CachingTransaction`], a prepared statement the server dropped (26000) or
-//! whose result's column types changed (0A000), which a [`CachingClient`] outside a
-//! transaction prepares again by itself.
+//! (40P01) and locks not obtained in time (55P03, after `lock_timeout` or `NOWAIT`).
+//! A statement kept prepared that the server dropped (26000: `DEALLOCATE ALL`,
+//! `DISCARD ALL`) or whose result's column types changed (0A000: `ALTER TABLE ..
+//! TYPE`) is forgotten, then prepared again and run once more by a `CachingClient` or
+//! a deadpool `Object` outside a transaction; inside a `CachingTransaction` or a
+//! deadpool `Transaction`, which the failure aborted, the call fails with a retryable
+//! error, so that the whole transaction run again goes through.
 
+#[cfg(feature = "postgres")]
+mod blocking;
+#[cfg(feature = "postgres")]
 mod caching;
+#[cfg(feature = "deadpool-postgres")]
+mod deadpool;
+#[cfg(feature = "tokio-postgres")]
+mod tokio;
 
 use bytes::BytesMut;
-use postgres::error::SqlState;
-use postgres::types::{FromSql, FromSqlOwned, IsNull, ToSql, Type};
-use postgres::{Client, Row, Statement, Transaction};
+use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{FromSql, FromSqlOwned, IsNull, ToSql, Type};
 
-use super::{Backend, Decode, Encode, RunNow, blocking_executor};
+use super::{Backend, Decode, Encode};
 use crate::error::{BoxError, DatabaseError, Error};
-use crate::sql::{Dialect, Statements};
+use crate::sql::Dialect;
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use caching::{CachingClient, CachingTransaction, CachingTransactionBuilder};
 
-/// The PostgreSQL backend (cargo feature `postgres`).
+/// The PostgreSQL backend (cargo features `postgres` and `tokio-postgres`), shared by
+/// the blocking and the async executors.
 #[derive(Debug, Clone, Copy)]
 pub enum Postgres {}
 
@@ -128,7 +152,7 @@ impl<T: FromSqlOwned> Decode<Postgres> for T {
 
 /// The conversion's own error ("cannot convert between the Rust type `i32` and the
 /// Postgres type `int8`"), rather than the driver's "error deserializing column 3".
-fn conversion_error(e: postgres::Error) -> BoxError {
+fn conversion_error(e: tokio_postgres::Error) -> BoxError {
     match std::error::Error::source(&e) {
         Some(_) => e.into_source().unwrap_or_else(|| "a column could not be read".into()),
         None => e.into(),
@@ -144,15 +168,15 @@ fn is_retryable_code(code: &SqlState) -> bool {
         || *code == SqlState::LOCK_NOT_AVAILABLE
 }
 
-impl From<postgres::Error> for Error {
-    fn from(e: postgres::Error) -> Self {
+impl From<tokio_postgres::Error> for Error {
+    fn from(e: tokio_postgres::Error) -> Self {
         let retryable = e.code().is_some_and(is_retryable_code);
         database_error(e, retryable)
     }
 }
 
 /// The driver's error as an [`Error::Database`], retryable or not.
-fn database_error(e: postgres::Error, retryable: bool) -> Error {
+fn database_error(e: tokio_postgres::Error, retryable: bool) -> Error {
     // The server's message is in the driver error's source; its code is in no text.
     match e.code().map(|code| format!("SQLSTATE {}", code.code())) {
         Some(context) => Error::Database(DatabaseError::with_context(e, retryable, context)),
@@ -166,6 +190,13 @@ fn database_error(e: postgres::Error, retryable: bool) -> Error {
 struct RawValue {
     ty: Type,
     bytes: Option<Vec<u8>>,
+}
+
+impl RawValue {
+    /// The value as a parameter, sent with the type it came back with.
+    fn param(&self) -> Param<'_> {
+        (self, self.ty.clone())
+    }
 }
 
 impl<'a> FromSql<'a> for RawValue {
@@ -197,7 +228,7 @@ impl ToSql for RawValue {
         true
     }
 
-    postgres::types::to_sql_checked!();
+    tokio_postgres::types::to_sql_checked!();
 }
 
 /// Whether every parameter's type is known, so the statement can go typed.
@@ -208,144 +239,101 @@ fn typed(params: &[Param<'_>]) -> bool {
 
 /// The parameters' types to prepare a statement with: `Type::UNKNOWN`, which the
 /// server takes as unspecified, where it is to name the type.
-fn param_types(params: &[Param<'_>]) -> Vec<Type> {
-    params.iter().map(|(_, ty)| ty.clone()).collect()
-}
-
-/// The values alone.
-fn values<'a>(params: &[Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
-    params.iter().map(|(value, _)| *value).collect()
-}
-
-/// Hands `f` the values alone, from the stack for up to 32 parameters: a prepared
-/// statement's call allocates no more than hand-written code.
 #[inline]
-fn with_values<R>(params: &[Param<'_>], f: impl FnOnce(&[&(dyn ToSql + Sync)]) -> R) -> R {
-    const INLINE: usize = 32;
-    if params.len() > INLINE {
-        return f(&values(params));
-    }
-    let mut inline: [&(dyn ToSql + Sync); INLINE] = [&0_i32; INLINE];
-    for (slot, (value, _)) in inline.iter_mut().zip(params) {
-        *slot = *value;
-    }
-    f(&inline[..params.len()])
+fn param_types(params: &[Param<'_>]) -> Inline<Type> {
+    Inline::new(|| Type::UNKNOWN, params.iter().map(|(_, ty)| ty.clone()))
 }
 
-/// The operations `Client` and `Transaction` share, so one set of executors serves both.
-trait Connection {
-    fn execute_typed(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, postgres::Error>;
-    fn query_typed_opt(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, postgres::Error>;
-    fn execute(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error>;
-    fn query_opt(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error>;
-    fn prepare_typed(&mut self, sql: &str, types: &[Type]) -> Result<Statement, postgres::Error>;
+/// The values alone, as a prepared statement takes them.
+#[inline]
+fn values<'a>(params: &[Param<'a>]) -> Inline<&'a (dyn ToSql + Sync)> {
+    Inline::new(|| &0_i32, params.iter().map(|(value, _)| *value))
 }
 
-/// Implements [`Connection`] by forwarding to the driver's inherent methods.
-macro_rules! connection {
-    ($($ty:ty),*) => {$(
-        impl Connection for $ty {
-            #[inline]
-            fn execute_typed(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, postgres::Error> {
-                <$ty>::execute_typed(self, sql, params)
-            }
-            #[inline]
-            fn query_typed_opt(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, postgres::Error> {
-                <$ty>::query_typed_opt(self, sql, params)
-            }
-            #[inline]
-            fn execute(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<u64, postgres::Error> {
-                <$ty>::execute(self, sql, params)
-            }
-            #[inline]
-            fn query_opt(&mut self, sql: &Statement, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, postgres::Error> {
-                <$ty>::query_opt(self, sql, params)
-            }
-            fn prepare_typed(&mut self, sql: &str, types: &[Type]) -> Result<Statement, postgres::Error> {
-                <$ty>::prepare_typed(self, sql, types)
-            }
+/// How many items an [`Inline`] holds without the heap.
+const INLINE: usize = 32;
+
+/// Up to [`INLINE`] items held in place (on the stack, or in the future that awaits a
+/// statement), more on the heap: a statement's values and types for the driver's
+/// calls, with no more allocation than hand-written code.
+struct Inline<T> {
+    items: [T; INLINE],
+    len: usize,
+    spilled: Vec<T>,
+}
+
+impl<T> Inline<T> {
+    #[inline]
+    fn new(filler: impl Fn() -> T, items: impl ExactSizeIterator<Item = T>) -> Self {
+        let len = items.len();
+        if len > INLINE {
+            return Inline { items: std::array::from_fn(|_| filler()), len, spilled: items.collect() };
         }
-    )*};
-}
-
-connection!(Client, Transaction<'_>);
-
-/// Runs a write in one round trip when every parameter's type is known; otherwise
-/// prepares it first, so the server names the types left unknown.
-fn execute_once(conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
-    if typed(params) {
-        return Ok(conn.execute_typed(sql, params)?);
-    }
-    let statement = conn.prepare_typed(sql, &param_types(params))?;
-    Ok(with_values(params, |values| conn.execute(&statement, values))?)
-}
-
-/// Runs a query as [`execute_once`] runs a write.
-fn query_once(conn: &mut impl Connection, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, Error> {
-    if typed(params) {
-        return Ok(conn.query_typed_opt(sql, params)?);
-    }
-    let statement = conn.prepare_typed(sql, &param_types(params))?;
-    Ok(with_values(params, |values| conn.query_opt(&statement, values))?)
-}
-
-/// Implements [`RunNow`] and so [`Executor`] for an executor type, given how it runs a
-/// write and a query.
-macro_rules! postgres_executor {
-    ($ty:ty, |$this:ident| $execute:expr, $query:expr) => {
-        impl RunNow for $ty {
-            type Backend = Postgres;
-
-            #[inline]
-            fn execute(&mut self, sql: &str, params: &mut [Param<'_>]) -> Result<u64, Error> {
-                let $this = self;
-                $execute(sql, params)
-            }
-
-            fn insert_generated(&mut self, sql: &str, params: &mut [Param<'_>]) -> Result<Row, Error> {
-                let $this = self;
-                $query(sql, params)?
-                    .ok_or_else(|| Error::Database(DatabaseError::new("INSERT .. RETURNING returned no row", false)))
-            }
-
-            fn discard_generated(&mut self, sql: &Statements, row: &Row) -> Result<Option<u64>, Error> {
-                let key = row.try_get::<_, RawValue>(0)?;
-                if key.bytes.is_none() {
-                    // A NULL key finds no row.
-                    return Ok(None);
-                }
-                let $this = self;
-                $execute(&sql.delete_generated, &mut [(&key as &(dyn ToSql + Sync), key.ty.clone())]).map(Some)
-            }
-
-            #[inline]
-            fn query_row<T>(
-                &mut self,
-                sql: &str,
-                params: &mut [Param<'_>],
-                read: impl FnOnce(Option<&mut Row>) -> Result<T, Error>,
-            ) -> Result<T, Error> {
-                let $this = self;
-                match $query(sql, params)? {
-                    Some(mut row) => read(Some(&mut row)),
-                    None => read(None),
-                }
-            }
+        let mut inline = Inline { items: std::array::from_fn(|_| filler()), len, spilled: Vec::new() };
+        for (slot, item) in inline.items.iter_mut().zip(items) {
+            *slot = item;
         }
-        blocking_executor!(Postgres: $ty);
-    };
+        inline
+    }
 }
 
-postgres_executor!(&mut Client, |c| |sql, params| execute_once(*c, sql, params), |sql, params| query_once(
-    *c, sql, params
-));
-postgres_executor!(&mut Transaction<'_>, |t| |sql, params| execute_once(*t, sql, params), |sql, params| query_once(
-    *t, sql, params
-));
-postgres_executor!(&mut CachingClient, |c| |sql, params| c.execute_cached(sql, params), |sql, params| c
-    .query_cached(sql, params));
-postgres_executor!(&mut CachingTransaction<'_>, |t| |sql, params| t.execute_cached(sql, params), |sql, params| t
-    .query_cached(sql, params));
+impl<T> std::ops::Deref for Inline<T> {
+    type Target = [T];
+
+    #[inline]
+    fn deref(&self) -> &[T] {
+        if self.len > INLINE { &self.spilled } else { &self.items[..self.len] }
+    }
+}
+
+/// The error for an `INSERT .. RETURNING` that returned no row.
+#[cold]
+fn no_returned_row() -> Error {
+    Error::Database(DatabaseError::new("INSERT .. RETURNING returned no row", false))
+}
+
+/// The key in the row of `INSERT .. RETURNING key`, as a value that finds its row
+/// again whatever its type; `None` for a NULL key, which finds no row.
+fn generated_key(row: &Row) -> Result<Option<RawValue>, Error> {
+    let key = row.try_get::<_, RawValue>(0)?;
+    Ok(key.bytes.is_some().then_some(key))
+}
+
+/// What follows when the server no longer runs a statement as it was prepared.
+#[cfg(any(feature = "postgres", feature = "deadpool-postgres"))]
+#[derive(Debug, Clone, Copy)]
+enum OnStale {
+    /// Outside a transaction: prepare it again and run it once more.
+    Prepare,
+    /// Inside a transaction, which the failure aborted: a retryable error, so the
+    /// whole transaction can be run again.
+    Fail,
+}
+
+/// Why the server no longer runs a prepared statement.
+#[cfg(any(feature = "postgres", feature = "deadpool-postgres"))]
+#[derive(Debug, PartialEq)]
+enum Stale {
+    /// It does not exist (26000): `DEALLOCATE ALL`, `DISCARD ALL`, or a pooler that
+    /// hands out another server session, each of which drops every statement.
+    Deallocated,
+    /// A table it reads changed the type of a column it returns (0A000, "cached plan
+    /// must not change result type").
+    ResultTypeChanged,
+}
+
+/// Whether the server's error says the statement run is stale, and why.
+#[cfg(any(feature = "postgres", feature = "deadpool-postgres"))]
+fn stale(e: &tokio_postgres::Error) -> Option<Stale> {
+    let db = e.as_db_error()?;
+    if *db.code() == SqlState::INVALID_SQL_STATEMENT_NAME {
+        return Some(Stale::Deallocated);
+    }
+    // 0A000 is "feature not supported" at large: only the plan cache's own check
+    // (named by the routine that raised it, where the server says) is a stale plan.
+    let replanned = db.routine().is_none_or(|routine| routine == "RevalidateCachedQuery");
+    (*db.code() == SqlState::FEATURE_NOT_SUPPORTED && replanned).then_some(Stale::ResultTypeChanged)
+}
 
 #[cfg(test)]
 mod tests {
@@ -381,7 +369,22 @@ mod tests {
         assert_eq!(natural_type::<i8>(), Type::UNKNOWN);
         assert!(!typed(&[(&1_i64, Type::INT8), (&1.5_f64, Type::UNKNOWN)]));
         assert!(typed(&[(&1_i64, Type::INT8), (&"a", Type::TEXT)]));
-        assert_eq!(param_types(&[(&1_i64, Type::INT8), (&1.5_f64, Type::UNKNOWN)]), [Type::INT8, Type::UNKNOWN]);
+        assert_eq!(*param_types(&[(&1_i64, Type::INT8), (&1.5_f64, Type::UNKNOWN)]), [Type::INT8, Type::UNKNOWN]);
+    }
+
+    #[test]
+    fn values_and_types_stay_in_place_up_to_the_inline_size() {
+        let numbers: Vec<i64> = (0..40).collect();
+        for n in [0, 1, INLINE, INLINE + 1, 40] {
+            let params: Vec<Param<'_>> = numbers[..n].iter().map(|v| (v as &(dyn ToSql + Sync), Type::INT8)).collect();
+            let (values, types) = (values(&params), param_types(&params));
+            assert_eq!((values.len(), types.len()), (n, n));
+            assert_eq!(values.spilled.is_empty(), n <= INLINE, "{n} parameters");
+            assert!(types.iter().all(|ty| *ty == Type::INT8));
+            for (value, expected) in values.iter().zip(&numbers) {
+                assert_eq!(format!("{value:?}"), format!("{expected:?}"));
+            }
+        }
     }
 
     #[test]
