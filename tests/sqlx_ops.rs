@@ -8,34 +8,19 @@
 
 #![cfg(all(feature = "sqlx-postgres", feature = "sqlx-mysql", feature = "tokio"))]
 
+#[path = "sqlx_cases/mod.rs"]
+mod cases;
 #[path = "suite/db/server.rs"]
 mod server;
 
 use std::str::FromStr;
-use std::time::Duration;
 
+use cases::Note;
 use server::{MYSQL, POSTGRES, mysql_opts, pg_config, place_name};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{MySqlPool, PgPool};
-use versioned::{Error, RetryPolicy, Versioned, retry_async};
-
-#[derive(Debug, Clone, PartialEq, Versioned)]
-#[versioned(table = "notes")]
-struct Note {
-    #[id(auto)]
-    id: i64,
-    body: String,
-    tag: Option<String>,
-    #[version]
-    version: i64,
-}
-
-impl Note {
-    fn new(body: &str) -> Note {
-        Note { id: 0, body: body.to_owned(), tag: None, version: 0 }
-    }
-}
+use versioned::Versioned;
 
 /// A pool on the test's own PostgreSQL schema, `None` when the server does not answer.
 async fn pg_pool(test: &str) -> Option<PgPool> {
@@ -75,175 +60,32 @@ async fn mysql_pool(test: &str) -> Option<MySqlPool> {
     Some(MySqlPoolOptions::new().max_connections(4).connect_with(options).await.expect("connect with sqlx"))
 }
 
-/// The cases, written once for both databases: `$pool` makes the test's pool.
-macro_rules! cases {
-    ($db:ident, $pool:ident) => {
-        mod $db {
-            use super::*;
+cases::cases!(postgres_db, pg_pool);
+cases::cases!(mysql_db, mysql_pool);
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn every_operation_on_a_pool() {
-                let Some(pool) = $pool("every_operation_on_a_pool").await else { return };
-                let mut note = Note::new("first");
-                note.insert(&pool).await.unwrap();
-                assert!(note.id > 0, "the generated key is stored: {note:?}");
-                assert_eq!(note.version, 0);
-                assert_eq!(Note::get(&pool, note.id).await.unwrap(), note);
-
-                note.body = "second".into();
-                note.tag = Some("t".into());
-                note.save(&pool).await.unwrap();
-                assert_eq!(note.version, 1);
-                note.touch(&pool).await.unwrap();
-                assert_eq!(note.version, 2);
-                note.verify(&pool).await.unwrap();
-
-                let mut copy = Note::new("stale");
-                copy.id = note.id;
-                copy.reload(&pool).await.unwrap();
-                assert_eq!(copy, note);
-
-                note.delete(&pool).await.unwrap();
-                assert_eq!(Note::find(&pool, note.id).await.unwrap(), None);
-                assert!(matches!(Note::get(&pool, note.id).await, Err(Error::NotFound { .. })));
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn a_stale_save_is_a_conflict_and_changes_nothing() {
-                let Some(pool) = $pool("a_stale_save_is_a_conflict").await else { return };
-                let mut mine = Note::new("base");
-                mine.insert(&pool).await.unwrap();
-                let mut theirs = mine.clone();
-                theirs.body = "theirs".into();
-                theirs.save(&pool).await.unwrap();
-
-                mine.body = "mine".into();
-                let err = mine.save(&pool).await.unwrap_err();
-                let Error::OptimisticLock(conflict) = &err else { panic!("a conflict, not {err:?}") };
-                assert_eq!((conflict.expected, conflict.actual), (0, Some(1)));
-                assert!(err.is_retryable(), "a conflict is worth a fresh read and another try");
-                assert_eq!(mine.version, 0, "the entity keeps its version");
-                assert_eq!(Note::get(&pool, mine.id).await.unwrap(), theirs, "the row keeps their write");
-
-                theirs.delete(&pool).await.unwrap();
-                let err = theirs.save(&pool).await.unwrap_err();
-                let Error::OptimisticLock(gone) = &err else { panic!("a conflict, not {err:?}") };
-                assert_eq!(gone.actual, None, "the row is gone");
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn pooled_connections_and_transactions_are_executors() {
-                let Some(pool) = $pool("connections_and_transactions").await else { return };
-                let mut conn = pool.acquire().await.unwrap();
-                let mut note = Note::new("on a connection");
-                note.insert(&mut conn).await.unwrap();
-                note.save(&mut conn).await.unwrap();
-                assert_eq!(Note::get(&mut *conn, note.id).await.unwrap(), note);
-                drop(conn);
-
-                let mut tx = pool.begin().await.unwrap();
-                note.body = "in a transaction".into();
-                note.save(&mut tx).await.unwrap();
-                note.touch(&mut *tx).await.unwrap();
-                tx.rollback().await.unwrap();
-                let stored = Note::get(&pool, note.id).await.unwrap();
-                assert_eq!((stored.body.as_str(), stored.version), ("on a connection", 1), "rolled back");
-
-                let mut tx = pool.begin().await.unwrap();
-                let mut fresh = Note::get(&mut tx, note.id).await.unwrap();
-                fresh.body = "committed".into();
-                fresh.save(&mut tx).await.unwrap();
-                tx.commit().await.unwrap();
-                assert_eq!(Note::get(&pool, note.id).await.unwrap(), fresh);
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn every_operation_runs_inside_tokio_spawn() {
-                let Some(pool) = $pool("operations_inside_tokio_spawn").await else { return };
-                let task = tokio::spawn(async move {
-                    let mut note = Note::new("spawned");
-                    note.insert(&pool).await?;
-                    note.save(&pool).await?;
-                    note.touch(&pool).await?;
-                    note.verify(&pool).await?;
-                    note.reload(&pool).await?;
-                    Note::get(&pool, note.id).await?;
-                    Note::find(&pool, note.id).await?;
-                    let mut conn = pool.acquire().await?;
-                    note.save(&mut conn).await?;
-                    let mut tx = pool.begin().await?;
-                    note.save(&mut tx).await?;
-                    note.save(&mut *tx).await?;
-                    tx.commit().await?;
-                    note.delete(&pool).await?;
-                    Ok::<_, Error>(note.version)
-                });
-                assert_eq!(task.await.unwrap().unwrap(), 5);
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn concurrent_increments_with_retry_async_lose_nothing() {
-                let Some(pool) = $pool("concurrent_increments").await else { return };
-                let mut counter = Note::new("0");
-                counter.insert(&pool).await.unwrap();
-                let id = counter.id;
-                let policy = RetryPolicy::default().max_attempts(1000).max_delay(Duration::from_millis(5));
-                let tasks: Vec<_> = (0..8)
-                    .map(|_| {
-                        let (pool, policy) = (pool.clone(), policy.clone());
-                        tokio::spawn(async move {
-                            for _ in 0..50 {
-                                retry_async(policy.clone(), || {
-                                    let pool = pool.clone();
-                                    async move {
-                                        let mut note = Note::get(&pool, id).await?;
-                                        note.body = (note.body.parse::<u32>().unwrap() + 1).to_string();
-                                        note.save(&pool).await
-                                    }
-                                })
-                                .await
-                                .unwrap();
-                            }
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await.unwrap();
-                }
-                let done = Note::get(&pool, id).await.unwrap();
-                assert_eq!((done.body.as_str(), done.version), ("400", 400));
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn a_save_cut_short_leaves_the_entity_behind_the_row() {
-                let Some(pool) = $pool("a_save_cut_short").await else { return };
-                let mut note = Note::new("before");
-                note.insert(&pool).await.unwrap();
-                // Another transaction holds the row, so the save waits on its lock.
-                let mut blocker = pool.begin().await.unwrap();
-                let mut held = Note::get(&mut blocker, note.id).await.unwrap();
-                held.touch(&mut blocker).await.unwrap();
-
-                note.body = "cut short".into();
-                let cut = tokio::time::timeout(Duration::from_millis(200), note.save(&pool)).await;
-                assert!(cut.is_err(), "the save waits for the lock: {cut:?}");
-                assert_eq!(note.version, 0, "a save dropped mid-way leaves the version as it was");
-                blocker.rollback().await.unwrap();
-
-                // A fresh read and save loses nothing.
-                let mut fresh = Note::get(&pool, note.id).await.unwrap();
-                fresh.body = "after".into();
-                fresh.save(&pool).await.unwrap();
-                let stored = Note::get(&pool, note.id).await.unwrap();
-                assert_eq!(stored, fresh);
-                assert!(stored.version >= 1);
-            }
+/// The connection `&mut *tx` and `&mut *conn` give is an executor too, where its
+/// driver is named (features `sqlx-postgres`, `sqlx-mysql`).
+macro_rules! deref_cases {
+    ($name:ident, $pool:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let Some(pool) = $pool(stringify!($name)).await else { return };
+            let mut conn = pool.acquire().await.unwrap();
+            let mut note = Note::new("on the connection itself");
+            note.insert(&mut *conn).await.unwrap();
+            note.save(&mut *conn).await.unwrap();
+            drop(conn);
+            let mut tx = pool.begin().await.unwrap();
+            let mut fresh = Note::get(&mut *tx, note.id).await.unwrap();
+            fresh.touch(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(Note::get(&pool, note.id).await.unwrap().version, 2);
         }
     };
 }
 
-cases!(postgres_db, pg_pool);
-cases!(mysql_db, mysql_pool);
+deref_cases!(a_postgres_connection_is_an_executor, pg_pool);
+deref_cases!(a_mysql_connection_is_an_executor, mysql_pool);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_serialization_failure_is_retryable() {

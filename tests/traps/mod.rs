@@ -6,6 +6,17 @@ use versioned::{Error, Versioned};
 
 pub use crate::common::Conflict;
 
+/// The `accounts` table on PostgreSQL, blocking or async.
+#[allow(dead_code)] // the MySQL trap file has a table of its own
+pub const PG_ACCOUNTS: &str = "
+    CREATE TABLE accounts (
+        id BIGSERIAL PRIMARY KEY,
+        owner TEXT NOT NULL,
+        balance BIGINT NOT NULL,
+        version BIGINT NOT NULL
+    );
+";
+
 /// The entity of the `accounts` table: a generated `bigint` key and a `bigint`
 /// version.
 #[derive(Versioned, Debug, Clone, PartialEq)]

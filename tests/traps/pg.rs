@@ -14,14 +14,8 @@ use crate::server::{POSTGRES, pg_config};
 use crate::traps::Account;
 
 /// The table most tests use: a generated `bigint` key and a `bigint` version.
-pub const ACCOUNTS: &str = "
-    CREATE TABLE accounts (
-        id BIGSERIAL PRIMARY KEY,
-        owner TEXT NOT NULL,
-        balance BIGINT NOT NULL,
-        version BIGINT NOT NULL
-    );
-";
+#[allow(unused_imports)] // not every file that includes this one creates it
+pub use crate::traps::PG_ACCOUNTS as ACCOUNTS;
 
 /// A connection to the server, in no particular schema.
 pub fn connect() -> Result<Client, postgres::Error> {

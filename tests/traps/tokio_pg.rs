@@ -14,15 +14,9 @@ use versioned::Error;
 
 use crate::server::POSTGRES;
 
-/// The table of [`Account`]: a generated `bigint` key and a `bigint` version.
-pub const ACCOUNTS: &str = "
-    CREATE TABLE accounts (
-        id BIGSERIAL PRIMARY KEY,
-        owner TEXT NOT NULL,
-        balance BIGINT NOT NULL,
-        version BIGINT NOT NULL
-    );
-";
+/// The table most tests use: a generated `bigint` key and a `bigint` version.
+#[allow(unused_imports)] // not every file that includes this one creates it
+pub use crate::traps::PG_ACCOUNTS as ACCOUNTS;
 
 /// One test's schema; every connection it opens works in it.
 pub struct Db {
