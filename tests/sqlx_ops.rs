@@ -117,3 +117,39 @@ async fn a_mysql_lock_wait_timeout_is_retryable() {
     assert_eq!(note.version, 0);
     holder.rollback().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_postgres_connection_is_a_typed_error_and_changes_nothing() {
+    let Some(pool) = pg_pool("a_killed_connection").await else { return };
+    let mut note = Note::new("before");
+    note.insert(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *conn).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend($1)").bind(pid).execute(&pool).await.unwrap();
+
+    note.body = "after".into();
+    let err = note.save(&mut conn).await.unwrap_err();
+    assert!(matches!(err, versioned::Error::Database(_)), "a database error, not {err:?}");
+    assert_eq!(note.version, 0, "the entity keeps its version");
+    drop(conn);
+    let stored = Note::get(&pool, note.id).await.unwrap();
+    assert_eq!((stored.body.as_str(), stored.version), ("before", 0), "the row is unchanged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_mysql_connection_is_a_typed_error_and_changes_nothing() {
+    let Some(pool) = mysql_pool("a_killed_connection").await else { return };
+    let mut note = Note::new("before");
+    note.insert(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()").fetch_one(&mut *conn).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("KILL {id}"))).execute(&pool).await.unwrap();
+
+    note.body = "after".into();
+    let err = note.save(&mut conn).await.unwrap_err();
+    assert!(matches!(err, versioned::Error::Database(_)), "a database error, not {err:?}");
+    assert_eq!(note.version, 0, "the entity keeps its version");
+    drop(conn);
+    let stored = Note::get(&pool, note.id).await.unwrap();
+    assert_eq!((stored.body.as_str(), stored.version), ("before", 0), "the row is unchanged");
+}

@@ -567,3 +567,20 @@ fn a_stale_statement_in_a_pooled_transaction_is_retryable() {
         assert_eq!(account_row(&object, id).await, row("ada", 120, 2));
     });
 }
+
+#[test]
+fn a_killed_connection_is_a_typed_error_and_changes_nothing() {
+    run("killed", |db| async move {
+        let (client, other) = (db.client().await, db.client().await);
+        let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
+        account.insert(&client).await.unwrap();
+        let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+        other.execute("SELECT pg_terminate_backend($1)", &[&pid]).await.unwrap();
+
+        account.balance = 0;
+        let err = account.save(&client).await.unwrap_err();
+        assert!(matches!(err, versioned::Error::Database(_)), "a database error, not {err:?}");
+        assert_eq!(account.version, 0, "the entity keeps its version");
+        assert_eq!(account_row(&other, account.id).await, row("ada", 100, 0), "the row is unchanged");
+    });
+}
