@@ -27,7 +27,8 @@ async fn pg_pool(test: &str) -> Option<PgPool> {
     let schema = place_name("sqlx", test);
     let ddl = format!(
         "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE; CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\";
-         CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, tag TEXT, version BIGINT NOT NULL);"
+         CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, tag TEXT, version BIGINT NOT NULL);
+         CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY, balance BIGINT NOT NULL, version BIGINT NOT NULL);"
     );
     // The schema is made with the blocking client, off the runtime's async work.
     tokio::task::block_in_place(|| {
@@ -54,6 +55,11 @@ async fn mysql_pool(test: &str) -> Option<MySqlPool> {
              version BIGINT NOT NULL)"
         ))
         .expect("create the table");
+        conn.query_drop(format!(
+            "CREATE TABLE `{database}`.accounts (id BIGINT AUTO_INCREMENT PRIMARY KEY, balance BIGINT NOT NULL, \
+             version BIGINT NOT NULL)"
+        ))
+        .expect("create the accounts table");
         Some(())
     })?;
     let options = MySqlConnectOptions::from_str(&MYSQL.url()).expect("a MySQL URL").database(&database);
@@ -153,3 +159,32 @@ async fn a_killed_mysql_connection_is_a_typed_error_and_changes_nothing() {
     let stored = Note::get(&pool, note.id).await.unwrap();
     assert_eq!((stored.body.as_str(), stored.version), ("before", 0), "the row is unchanged");
 }
+
+/// Two transactions each hold one row and then ask for the other's: the database
+/// ends one of them with a deadlock error, which is retryable.
+macro_rules! deadlock_case {
+    ($name:ident, $pool:ident, $code:literal) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let Some(pool) = $pool(stringify!($name)).await else { return };
+            let (mut a, mut b) = (Note::new("a"), Note::new("b"));
+            a.insert(&pool).await.unwrap();
+            b.insert(&pool).await.unwrap();
+            let (mut tx1, mut tx2) = (pool.begin().await.unwrap(), pool.begin().await.unwrap());
+            let (mut a1, mut b2) = (a.clone(), b.clone());
+            a1.touch(&mut tx1).await.unwrap();
+            b2.touch(&mut tx2).await.unwrap();
+            let (mut b1, mut a2) = (b.clone(), a.clone());
+            let (first, second) = tokio::join!(b1.touch(&mut tx1), a2.touch(&mut tx2));
+            let err = match (first, second) {
+                (Err(e), _) | (_, Err(e)) => e,
+                (Ok(()), Ok(())) => panic!("one of the two transactions must fail"),
+            };
+            assert!(err.is_retryable(), "a deadlock is retryable: {err:?}");
+            assert!(err.to_string().contains($code), "the SQLSTATE is named: {err}");
+        }
+    };
+}
+
+deadlock_case!(a_postgres_deadlock_is_retryable, pg_pool, "40P01");
+deadlock_case!(a_mysql_deadlock_is_retryable, mysql_pool, "40001");

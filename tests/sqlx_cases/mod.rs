@@ -24,6 +24,16 @@ impl Note {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Versioned)]
+#[versioned(table = "accounts")]
+pub struct Account {
+    #[id(auto)]
+    pub id: i64,
+    pub balance: i64,
+    #[version]
+    pub version: i64,
+}
+
 /// The cases, written once for every database: `$pool(test)` makes the test's pool,
 /// `None` when the server does not answer.
 macro_rules! cases {
@@ -34,7 +44,7 @@ macro_rules! cases {
             use versioned::{Error, RetryPolicy, Versioned, retry_async};
 
             use super::*;
-            use crate::cases::Note;
+            use crate::cases::{Account, Note};
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn every_operation_on_a_pool() {
@@ -192,6 +202,53 @@ macro_rules! cases {
                 let stored = Note::get(&pool, note.id).await.unwrap();
                 assert_eq!(stored, fresh);
                 assert!(stored.version >= 1);
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_transfers_conserve_the_total() {
+                let Some(pool) = $pool("concurrent_transfers").await else { return };
+                let mut accounts =
+                    [Account { id: 0, balance: 1000, version: 0 }, Account { id: 0, balance: 1000, version: 0 }];
+                for account in &mut accounts {
+                    account.insert(&pool).await.unwrap();
+                }
+                let ids = [accounts[0].id, accounts[1].id];
+                let policy = RetryPolicy::default().max_attempts(1000).max_delay(Duration::from_millis(5));
+                // Four tasks move money both ways, each transfer in a transaction of its
+                // own, run again whole on a conflict, deadlock or busy database.
+                let tasks: Vec<_> = (0..4)
+                    .map(|task| {
+                        let (pool, policy) = (pool.clone(), policy.clone());
+                        tokio::spawn(async move {
+                            for n in 0..25_i64 {
+                                let (from, to) = if (task + n) % 2 == 0 { (ids[0], ids[1]) } else { (ids[1], ids[0]) };
+                                retry_async(policy.clone(), || {
+                                    let pool = pool.clone();
+                                    async move {
+                                        let mut tx = pool.begin().await?;
+                                        let mut payer = Account::get(&mut tx, from).await?;
+                                        let mut payee = Account::get(&mut tx, to).await?;
+                                        payer.balance -= n;
+                                        payee.balance += n;
+                                        payer.save(&mut tx).await?;
+                                        payee.save(&mut tx).await?;
+                                        tx.commit().await?;
+                                        Ok(())
+                                    }
+                                })
+                                .await
+                                .unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                let first = Account::get(&pool, ids[0]).await.unwrap();
+                let second = Account::get(&pool, ids[1]).await.unwrap();
+                assert_eq!(first.balance + second.balance, 2000, "the total is conserved");
+                assert_eq!((first.version, second.version), (100, 100), "each committed transfer wrote both once");
             }
         }
     };

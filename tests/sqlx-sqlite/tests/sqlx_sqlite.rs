@@ -25,6 +25,10 @@ async fn pool_waiting(test: &str, busy: Duration) -> SqlitePool {
         .execute(&pool)
         .await
         .expect("create the table");
+    sqlx::query("CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, version INTEGER NOT NULL)")
+        .execute(&pool)
+        .await
+        .expect("create the accounts table");
     pool
 }
 
