@@ -159,6 +159,10 @@ fn pooled_object_runs_every_operation() {
         let kept = every_operation(&object).await;
         through_mut(&mut object).await;
         assert_eq!(account_row(&object, kept).await, row("bob", 5, 1));
+        // The client an `Object` derefs to is an executor too, on the same cache.
+        let kept = every_operation(&*object).await;
+        through_mut(&mut *object).await;
+        assert_eq!(account_row(&object, kept).await, row("bob", 5, 1));
     });
 }
 

@@ -30,7 +30,7 @@ use crate::sql::{EntityMeta, Statements};
 ///   `&mut mysql::Transaction`;
 /// - PostgreSQL, async (feature `tokio-postgres`): `&tokio_postgres::Client` and
 ///   `&tokio_postgres::Transaction`; with the feature `deadpool-postgres`, a pool's
-///   `&deadpool_postgres::Object` and its `&deadpool_postgres::Transaction`
+///   `&deadpool_postgres::Object` (or `&*object`) and its `&deadpool_postgres::Transaction`
 ///   (statements prepared once per connection, in deadpool's statement cache); each
 ///   also behind `&mut`;
 /// - any database through sqlx, async (feature `sqlx`): `&sqlx::Pool<DB>`,

@@ -1,5 +1,6 @@
-//! The async executors on `deadpool-postgres`: a pooled connection, `&Object`, and
-//! its `&Transaction` (and the same behind `&mut`), whose statements go through
+//! The async executors on `deadpool-postgres`: a pooled connection, `&Object` (or the
+//! `&ClientWrapper` that `&*object` gives), and its `&Transaction` (and the same behind
+//! `&mut`), whose statements go through
 //! deadpool's own statement cache, as hand-written deadpool code's do: each is
 //! prepared once per connection, with its parameters' types, then only bound and run.
 
@@ -119,4 +120,4 @@ impl Session for Object {
     }
 }
 
-async_executor!(&Object, &mut Object, &Transaction<'_>, &mut Transaction<'_>);
+async_executor!(&Object, &mut Object, &ClientWrapper, &mut ClientWrapper, &Transaction<'_>, &mut Transaction<'_>);
