@@ -54,6 +54,8 @@ pub fn window(round: usize, batch: usize) -> usize {
 }
 
 /// Changes every user's score and saves it with `save`.
+// The async benches await loops of their own (`asynchronous.rs`).
+#[allow(dead_code)]
 pub fn each_user(users: &mut [User], mut save: impl FnMut(&mut User) -> BoxResult<()>) -> BoxResult<()> {
     for u in users {
         u.score += 1;
@@ -63,6 +65,7 @@ pub fn each_user(users: &mut [User], mut save: impl FnMut(&mut User) -> BoxResul
 }
 
 /// Reads every row of `ids` with `get`.
+#[allow(dead_code)]
 pub fn each_id(ids: Range<i64>, mut get: impl FnMut(i64) -> BoxResult<User>) -> BoxResult<()> {
     for id in ids {
         black_box(get(black_box(id))?);

@@ -57,15 +57,18 @@ impl<'c> Cached<'c> {
         }
     }
 
+    /// Runs the write, the values handed to the driver as an iterator (as
+    /// `Client::execute` hands them on), so that they need no array of their own.
     async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
-        let (types, values) = (param_types(params), values(params));
+        let types = param_types(params);
+        let values = || params.iter().map(|(value, _)| *value);
         let statement = self.prepare(sql, &types).await?;
-        match self.client.execute(&statement, &values).await {
+        match self.client.execute_raw(&statement, values()).await {
             Ok(rows) => Ok(rows),
             Err(e) => {
                 self.recover(sql, &types, e)?;
                 let statement = self.prepare(sql, &types).await?;
-                Ok(self.client.execute(&statement, &values).await?)
+                Ok(self.client.execute_raw(&statement, values()).await?)
             }
         }
     }
