@@ -124,41 +124,38 @@ async fn a_mysql_lock_wait_timeout_is_retryable() {
     holder.rollback().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_postgres_connection_is_a_typed_error_and_changes_nothing() {
-    let Some(pool) = pg_pool("a_killed_connection").await else { return };
-    let mut note = Note::new("before");
-    note.insert(&pool).await.unwrap();
-    let mut conn = pool.acquire().await.unwrap();
+/// A connection the server kills under the library: the next write is a database
+/// error, and neither the entity nor the row changes. `$kill` ends the session of
+/// `$conn` through `$pool`.
+macro_rules! killed_case {
+    ($name:ident, $pool:ident, |$p:ident, $conn:ident| $kill:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let Some($p) = $pool(stringify!($name)).await else { return };
+            let mut note = Note::new("before");
+            note.insert(&$p).await.unwrap();
+            let mut $conn = $p.acquire().await.unwrap();
+            $kill;
+
+            note.body = "after".into();
+            let err = note.save(&mut $conn).await.unwrap_err();
+            assert!(matches!(err, versioned::Error::Database(_)), "a database error, not {err:?}");
+            assert_eq!(note.version, 0, "the entity keeps its version");
+            drop($conn);
+            let stored = Note::get(&$p, note.id).await.unwrap();
+            assert_eq!((stored.body.as_str(), stored.version), ("before", 0), "the row is unchanged");
+        }
+    };
+}
+
+killed_case!(a_killed_postgres_connection_is_a_typed_error_and_changes_nothing, pg_pool, |pool, conn| {
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *conn).await.unwrap();
     sqlx::query("SELECT pg_terminate_backend($1)").bind(pid).execute(&pool).await.unwrap();
-
-    note.body = "after".into();
-    let err = note.save(&mut conn).await.unwrap_err();
-    assert!(matches!(err, versioned::Error::Database(_)), "a database error, not {err:?}");
-    assert_eq!(note.version, 0, "the entity keeps its version");
-    drop(conn);
-    let stored = Note::get(&pool, note.id).await.unwrap();
-    assert_eq!((stored.body.as_str(), stored.version), ("before", 0), "the row is unchanged");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_mysql_connection_is_a_typed_error_and_changes_nothing() {
-    let Some(pool) = mysql_pool("a_killed_connection").await else { return };
-    let mut note = Note::new("before");
-    note.insert(&pool).await.unwrap();
-    let mut conn = pool.acquire().await.unwrap();
+});
+killed_case!(a_killed_mysql_connection_is_a_typed_error_and_changes_nothing, mysql_pool, |pool, conn| {
     let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()").fetch_one(&mut *conn).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("KILL {id}"))).execute(&pool).await.unwrap();
-
-    note.body = "after".into();
-    let err = note.save(&mut conn).await.unwrap_err();
-    assert!(matches!(err, versioned::Error::Database(_)), "a database error, not {err:?}");
-    assert_eq!(note.version, 0, "the entity keeps its version");
-    drop(conn);
-    let stored = Note::get(&pool, note.id).await.unwrap();
-    assert_eq!((stored.body.as_str(), stored.version), ("before", 0), "the row is unchanged");
-}
+});
 
 /// Two transactions each hold one row and then ask for the other's: the database
 /// ends one of them with a deadlock error, which is retryable.
