@@ -10,7 +10,10 @@ use std::task::{Context, Poll, Waker};
 
 pub use crate::entity::Bind;
 use crate::error::{BoxError, Error};
-use crate::sql::{Dialect, Statements};
+use crate::sql::Dialect;
+/// The statements of one entity type, as [`Executor::discard_generated`] takes them.
+#[doc(hidden)]
+pub use crate::sql::Statements;
 
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
