@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, IsolationLevel};
 use versioned::Versioned;
+use versioned::backend::postgres::AsyncCachingClient;
 use versioned::backend::{Async, Executor, Postgres};
 
 mod common;
@@ -280,6 +281,17 @@ fn operations_run_in_spawned_tasks_on_every_executor() {
         spawn_each_operation!(owned, tx);
         tx.commit().await.unwrap();
 
+        let caching = Arc::new(AsyncCachingClient::new(db.client().await));
+        spawn_each_operation!(shared, caching);
+        let mut caching = Arc::into_inner(caching).unwrap();
+        spawn_each_operation!(owned, caching);
+        let leaked: &'static mut AsyncCachingClient = Box::leak(Box::new(caching));
+        let tx = Arc::new(leaked.transaction().await.unwrap());
+        spawn_each_operation!(shared, tx);
+        let mut tx = Arc::into_inner(tx).unwrap();
+        spawn_each_operation!(owned, tx);
+        tx.commit().await.unwrap();
+
         #[cfg(feature = "deadpool-postgres")]
         {
             let pool = db.pool(2);
@@ -471,87 +483,74 @@ fn concurrent_increments_through_a_pool_lose_nothing() {
     });
 }
 
-/// Through a pooled connection and its transactions, each statement of `versioned`
-/// is prepared once per connection, in deadpool's statement cache.
-#[cfg(feature = "deadpool-postgres")]
-#[test]
-fn pooled_statements_are_prepared_once_per_connection() {
-    run("pooled_prepared", |db| async move {
-        let pool = db.pool(1);
-        let mut object = pool.get().await.unwrap();
-        let kept = every_operation(&object).await;
-        let prepared = tpg::prepared_statements(&object).await;
+/// Through `$conn`, a connection that keeps statements (a deadpool `Object`, an
+/// `AsyncCachingClient`), and its transactions, each statement of `versioned` is
+/// prepared once per connection. Evaluates to the statements prepared.
+macro_rules! prepared_once {
+    ($conn:ident) => {{
+        let kept = every_operation(&$conn).await;
+        let prepared = tpg::prepared_statements(&$conn).await;
         assert_eq!(prepared.len(), 6, "insert, update, touch, delete, select, version read: {prepared:#?}");
         for _ in 0..3 {
-            let mut account = Account::get(&object, kept).await.unwrap();
-            account.save(&object).await.unwrap();
-            let tx = object.transaction().await.unwrap();
+            let mut account = Account::get(&$conn, kept).await.unwrap();
+            account.save(&$conn).await.unwrap();
+            let tx = $conn.transaction().await.unwrap();
             account.touch(&tx).await.unwrap();
             account.verify(&tx).await.unwrap();
             tx.commit().await.unwrap();
             let mut extra = Account { id: 0, owner: "extra".into(), balance: 0, version: 0 };
-            extra.insert(&object).await.unwrap();
-            extra.delete(&object).await.unwrap();
+            extra.insert(&$conn).await.unwrap();
+            extra.delete(&$conn).await.unwrap();
         }
-        assert_eq!(tpg::prepared_statements(&object).await, prepared, "repeated calls prepare nothing new");
-        assert_eq!(object.statement_cache.size(), 6);
-        drop(object);
-        let object = pool.get().await.unwrap();
-        assert_eq!(tpg::prepared_statements(&object).await, prepared, "the pool hands back the same connection");
-    });
+        assert_eq!(tpg::prepared_statements(&$conn).await, prepared, "repeated calls prepare nothing new");
+        prepared
+    }};
 }
 
-/// Statements the server dropped (`DEALLOCATE ALL`, `DISCARD ALL`: 26000) or whose
-/// result's column types changed (`ALTER TABLE .. TYPE`: 0A000) are prepared again
-/// on a pooled connection outside a transaction, and the call goes through.
-#[cfg(feature = "deadpool-postgres")]
-#[test]
-fn stale_pooled_statements_are_prepared_again() {
-    run("pooled_stale", |db| async move {
-        let pool = db.pool(1);
-        let object = pool.get().await.unwrap();
+/// On `$conn` (see [`prepared_once!`]), statements the server dropped (`DEALLOCATE
+/// ALL`, `DISCARD ALL`: 26000) or whose result's column types changed (`ALTER TABLE
+/// .. TYPE`: 0A000) are prepared again outside a transaction, and the call goes
+/// through.
+macro_rules! stale_statements_are_prepared_again {
+    ($conn:ident) => {{
         let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
-        account.insert(&object).await.unwrap();
+        account.insert(&$conn).await.unwrap();
         for reset in ["DEALLOCATE ALL", "DISCARD ALL", "ALTER TABLE accounts ALTER COLUMN owner TYPE VARCHAR(100)"] {
             account.balance += 1;
-            account.save(&object).await.unwrap();
-            assert_eq!(Account::get(&object, account.id).await.unwrap(), account);
-            object.batch_execute(reset).await.unwrap();
+            account.save(&$conn).await.unwrap();
+            assert_eq!(Account::get(&$conn, account.id).await.unwrap(), account);
+            $conn.batch_execute(reset).await.unwrap();
 
             account.balance += 1;
-            account.save(&object).await.unwrap_or_else(|e| panic!("save after {reset}: {e}"));
-            assert_eq!(Account::get(&object, account.id).await.unwrap(), account, "after {reset}");
-            account.verify(&object).await.unwrap();
+            account.save(&$conn).await.unwrap_or_else(|e| panic!("save after {reset}: {e}"));
+            assert_eq!(Account::get(&$conn, account.id).await.unwrap(), account, "after {reset}");
+            account.verify(&$conn).await.unwrap();
         }
-        assert_eq!(account_row(&object, account.id).await, row("ada", 106, 6));
-        let prepared = tpg::prepared_statements(&object).await;
+        assert_eq!(account_row(&$conn, account.id).await, row("ada", 106, 6));
+        let prepared = tpg::prepared_statements(&$conn).await;
         let mut distinct = prepared.clone();
         distinct.dedup();
         assert_eq!(distinct, prepared, "a statement was prepared twice: {prepared:#?}");
-    });
+    }};
 }
 
-/// Inside a pooled transaction a stale statement aborts the transaction: the call is
-/// a retryable error, the statement is forgotten, and the whole transaction run again
-/// goes through.
-#[cfg(feature = "deadpool-postgres")]
-#[test]
-fn a_stale_statement_in_a_pooled_transaction_is_retryable() {
-    run("pooled_stale_tx", |db| async move {
-        let pool = db.pool(1);
-        let mut object = pool.get().await.unwrap();
+/// Inside a transaction of `$conn` (see [`prepared_once!`]) a stale statement aborts
+/// the transaction: the call is a retryable error, the statement is forgotten, and
+/// the whole transaction run again goes through.
+macro_rules! a_stale_statement_in_a_transaction_is_retryable {
+    ($conn:ident) => {{
         let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
-        account.insert(&object).await.unwrap();
+        account.insert(&$conn).await.unwrap();
         let id = account.id;
         for (reset, code) in [
             ("DEALLOCATE ALL", SqlState::INVALID_SQL_STATEMENT_NAME),
             ("ALTER TABLE accounts ALTER COLUMN owner TYPE VARCHAR(100)", SqlState::FEATURE_NOT_SUPPORTED),
         ] {
-            Account::get(&object, id).await.unwrap(); // the select is prepared
-            object.batch_execute(reset).await.unwrap();
+            Account::get(&$conn, id).await.unwrap(); // the select is prepared
+            $conn.batch_execute(reset).await.unwrap();
             let mut failures = Vec::new();
             let deposited = loop {
-                let tx = object.transaction().await.unwrap();
+                let tx = $conn.transaction().await.unwrap();
                 let mut account = match Account::get(&tx, id).await {
                     Ok(account) => account,
                     Err(e) => {
@@ -566,9 +565,107 @@ fn a_stale_statement_in_a_pooled_transaction_is_retryable() {
                 break account;
             };
             assert_eq!(failures, [Some(code.clone())], "{reset}: one failed attempt, then prepared again");
-            assert_eq!(Account::get(&object, id).await.unwrap(), deposited);
+            assert_eq!(Account::get(&$conn, id).await.unwrap(), deposited);
         }
-        assert_eq!(account_row(&object, id).await, row("ada", 120, 2));
+        assert_eq!(account_row(&$conn, id).await, row("ada", 120, 2));
+    }};
+}
+
+/// Through a pooled connection and its transactions, each statement is prepared once
+/// per connection, in deadpool's statement cache, which the pool keeps with it.
+#[cfg(feature = "deadpool-postgres")]
+#[test]
+fn pooled_statements_are_prepared_once_per_connection() {
+    run("pooled_prepared", |db| async move {
+        let pool = db.pool(1);
+        let mut object = pool.get().await.unwrap();
+        let prepared = prepared_once!(object);
+        assert_eq!(object.statement_cache.size(), 6);
+        drop(object);
+        let object = pool.get().await.unwrap();
+        assert_eq!(tpg::prepared_statements(&object).await, prepared, "the pool hands back the same connection");
+    });
+}
+
+#[cfg(feature = "deadpool-postgres")]
+#[test]
+fn stale_pooled_statements_are_prepared_again() {
+    run("pooled_stale", |db| async move {
+        let pool = db.pool(1);
+        let object = pool.get().await.unwrap();
+        stale_statements_are_prepared_again!(object);
+    });
+}
+
+#[cfg(feature = "deadpool-postgres")]
+#[test]
+fn a_stale_statement_in_a_pooled_transaction_is_retryable() {
+    run("pooled_stale_tx", |db| async move {
+        let pool = db.pool(1);
+        let mut object = pool.get().await.unwrap();
+        a_stale_statement_in_a_transaction_is_retryable!(object);
+    });
+}
+
+/// An `AsyncCachingClient` and its transactions prepare each statement once.
+#[test]
+fn a_caching_client_prepares_each_statement_once() {
+    run("caching_prepared", |db| async move {
+        let mut caching = AsyncCachingClient::new(db.client().await);
+        prepared_once!(caching);
+        through_mut(&mut caching).await;
+        let mut tx = caching.transaction().await.unwrap();
+        through_mut(&mut tx).await;
+        tx.commit().await.unwrap();
+        assert_eq!(format!("{caching:?}"), "AsyncCachingClient { prepared: 6, .. }");
+    });
+}
+
+#[test]
+fn a_caching_client_prepares_stale_statements_again() {
+    run("caching_stale", |db| async move {
+        let caching = AsyncCachingClient::new(db.client().await);
+        stale_statements_are_prepared_again!(caching);
+    });
+}
+
+#[test]
+fn a_stale_statement_in_a_caching_transaction_is_retryable() {
+    run("caching_stale_tx", |db| async move {
+        let mut caching = AsyncCachingClient::new(db.client().await);
+        a_stale_statement_in_a_transaction_is_retryable!(caching);
+    });
+}
+
+/// A caching transaction built with an isolation level runs at that level: a
+/// REPEATABLE READ one that loses to a concurrent commit fails to serialize
+/// (retryable), and a savepoint rolled back undoes only its own writes.
+#[test]
+fn caching_transactions_take_an_isolation_level_and_savepoints() {
+    run("caching_isolation", |db| async move {
+        let (mut caching, other) = (AsyncCachingClient::new(db.client().await), db.client().await);
+        let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
+        account.insert(&caching).await.unwrap();
+        let id = account.id;
+        {
+            let tx = caching.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().await.unwrap();
+            let level: String = tx.query_one("SHOW transaction_isolation", &[]).await.unwrap().get(0);
+            assert_eq!(level, "repeatable read");
+            lose_to_a_concurrent_update(&tx, &other, id).await;
+        }
+        let mut account = Account::get(&caching, id).await.unwrap();
+        let mut tx = caching.transaction().await.unwrap();
+        account.balance = 1;
+        account.save(&tx).await.unwrap();
+        {
+            let sp = tx.savepoint("nested").await.unwrap();
+            let mut inner = account.clone();
+            inner.balance = 2;
+            inner.save(&sp).await.unwrap();
+            sp.rollback().await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(account_row(&other, id).await, row("ada", 1, 2));
     });
 }
 

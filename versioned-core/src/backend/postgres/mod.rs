@@ -37,8 +37,12 @@
 //! deadpool `Transaction`, which the failure aborted, the call fails with a retryable
 //! error, so that the whole transaction run again goes through.
 
+#[cfg(feature = "tokio-postgres")]
+mod async_caching;
 #[cfg(feature = "postgres")]
 mod blocking;
+#[cfg(feature = "tokio-postgres")]
+mod cached;
 #[cfg(feature = "postgres")]
 mod caching;
 #[cfg(feature = "deadpool-postgres")]
@@ -55,6 +59,9 @@ use super::{Backend, Decode, Encode};
 use crate::error::{BoxError, DatabaseError, Error};
 use crate::sql::Dialect;
 
+#[cfg(feature = "tokio-postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-postgres")))]
+pub use async_caching::{AsyncCachingClient, AsyncCachingTransaction, AsyncCachingTransactionBuilder};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use caching::{CachingClient, CachingTransaction, CachingTransactionBuilder};
@@ -300,7 +307,7 @@ fn generated_key(row: &Row) -> Result<Option<RawValue>, Error> {
 }
 
 /// What follows when the server no longer runs a statement as it was prepared.
-#[cfg(any(feature = "postgres", feature = "deadpool-postgres"))]
+#[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
 #[derive(Debug, Clone, Copy)]
 enum OnStale {
     /// Outside a transaction: prepare it again and run it once more.
@@ -311,7 +318,7 @@ enum OnStale {
 }
 
 /// Why the server no longer runs a prepared statement.
-#[cfg(any(feature = "postgres", feature = "deadpool-postgres"))]
+#[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
 #[derive(Debug, PartialEq)]
 enum Stale {
     /// It does not exist (26000): `DEALLOCATE ALL`, `DISCARD ALL`, or a pooler that
@@ -323,7 +330,7 @@ enum Stale {
 }
 
 /// Whether the server's error says the statement run is stale, and why.
-#[cfg(any(feature = "postgres", feature = "deadpool-postgres"))]
+#[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
 fn stale(e: &tokio_postgres::Error) -> Option<Stale> {
     let db = e.as_db_error()?;
     if *db.code() == SqlState::INVALID_SQL_STATEMENT_NAME {

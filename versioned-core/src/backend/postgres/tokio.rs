@@ -113,7 +113,6 @@ macro_rules! async_executor {
         }
     )*};
 }
-#[cfg(feature = "deadpool-postgres")]
 pub(super) use async_executor;
 
 async_executor!(&Client, &mut Client, &Transaction<'_>, &mut Transaction<'_>);
