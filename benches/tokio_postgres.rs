@@ -4,19 +4,19 @@
 //! The hand-written side prepares its statements once, before the loop, and then only
 //! binds and executes them (`client.execute(&stmt, ..)`, `client.query_opt(&stmt, ..)`),
 //! checking the rows affected and computing the new version in Rust. The library runs
-//! in two ways, each on a connection of its own that its hand-written side shares:
-//! - `&tokio_postgres::Client`: each call sends one typed statement in one round trip
-//!   (`execute_typed`, `query_typed_opt`), which PostgreSQL parses and plans every
-//!   time: tokio-postgres keeps no statements;
-//! - `&deadpool_postgres::Object`, a pooled connection: each statement goes through
-//!   deadpool's statement cache (`prepare_typed_cached`), so it is prepared once, then
-//!   only bound and executed, like the hand-written side (which runs its own
-//!   statements, prepared once on the `Object`).
+//! in three ways, each on a connection of its own that its hand-written side shares:
+//! - `&AsyncCachingClient`, the library's wrapper of a `tokio_postgres::Client`, and
+//! - `&deadpool_postgres::Object`, a pooled connection, whose statements go through
+//!   deadpool's statement cache (`prepare_typed_cached`): each statement is prepared
+//!   once per connection, then only bound and executed, like the hand-written side's;
+//! - a plain `&tokio_postgres::Client`, which keeps no statements: each call sends one
+//!   typed statement in one round trip (`execute_typed`, `query_typed_opt`), which
+//!   PostgreSQL parses and plans every time. Its hand-written side does the same, with
+//!   the driver's own typed calls.
 //!
-//! Two reference rows time no library code: the driver's own one-round-trip typed calls
-//! against the prepared statements, on the plain `Client`. They are the floor for any
-//! call that does not keep prepared statements per connection, as the `&Client` path
-//! does not.
+//! Two reference rows time no library code: the driver's typed calls (on the left)
+//! against the prepared statements (on the right), on the plain `Client`: what keeping
+//! no statements costs, whoever writes the code.
 //!
 //! Each round times a batch of calls per side, same rows, same values, same checks,
 //! alternating which side goes first, and keeps the ratio ours / hand-written. The
@@ -40,6 +40,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio::runtime::Runtime;
 use tokio_postgres::{Client, Config, NoTls};
 use versioned::Versioned;
+use versioned::backend::postgres::AsyncCachingClient;
 
 #[path = "common/asynchronous.rs"]
 mod asynchronous;
@@ -163,9 +164,13 @@ mod hand {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
-    /// `save` on `&Client`.
+    /// `save` on `&AsyncCachingClient`.
+    CachedSave,
+    /// `get` on `&AsyncCachingClient`.
+    CachedGet,
+    /// `save` on `&Client`, against the driver's typed call.
     Save,
-    /// `get` on `&Client`.
+    /// `get` on `&Client`, against the driver's typed call.
     Get,
     /// `save` on `&Object`.
     PooledSave,
@@ -177,17 +182,20 @@ enum Op {
     TypedGet,
 }
 
-const OPS: [Op; 6] = [Op::Save, Op::Get, Op::PooledSave, Op::PooledGet, Op::TypedSave, Op::TypedGet];
+const OPS: [Op; 8] =
+    [Op::CachedSave, Op::CachedGet, Op::PooledSave, Op::PooledGet, Op::Save, Op::Get, Op::TypedSave, Op::TypedGet];
 
 impl common::Op for Op {
     fn name(self) -> &'static str {
         match self {
-            Op::Save => "save (&Client)",
-            Op::Get => "get (&Client)",
+            Op::CachedSave => "save (&AsyncCachingClient)",
+            Op::CachedGet => "get (&AsyncCachingClient)",
+            Op::Save => "save (&Client, vs typed)",
+            Op::Get => "get (&Client, vs typed)",
             Op::PooledSave => "save (&deadpool Object)",
             Op::PooledGet => "get (&deadpool Object)",
-            Op::TypedSave => "driver typed save (ref)",
-            Op::TypedGet => "driver typed get (ref)",
+            Op::TypedSave => "typed vs prepared save (ref)",
+            Op::TypedGet => "typed vs prepared get (ref)",
         }
     }
 }
@@ -204,6 +212,9 @@ struct Bench {
     /// The plain `Client`, and its hand-written statements.
     client: Client,
     hand: hand::Hand,
+    /// The caching client, and its hand-written statements.
+    caching: AsyncCachingClient,
+    caching_hand: hand::Hand,
     /// The pooled connection, and its hand-written statements.
     object: Object,
     object_hand: hand::Hand,
@@ -212,26 +223,32 @@ struct Bench {
     batch: usize,
 }
 
-/// A `Client` on `url`'s server, its connection polled by a task of the runtime, and
-/// a connection of a one-connection deadpool pool on the same server.
-async fn connect(url: &str) -> BoxResult<(Client, Object)> {
-    let mut config: Config = url.parse()?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
+/// A `Client` on `config`'s server, its connection polled by a task of the runtime.
+async fn client(config: &Config) -> BoxResult<Client> {
     let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             eprintln!("the connection failed: {e}");
         }
     });
+    Ok(client)
+}
+
+/// Two `Client`s on `url`'s server (the second to be wrapped in an
+/// `AsyncCachingClient`), and a connection of a one-connection deadpool pool on it.
+async fn connect(url: &str) -> BoxResult<(Client, Client, Object)> {
+    let mut config: Config = url.parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    let (plain, caching) = (client(&config).await?, client(&config).await?);
     let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     let object = Pool::builder(manager).max_size(1).build()?.get().await?;
-    Ok((client, object))
+    Ok((plain, caching, object))
 }
 
 impl Bench {
-    async fn new((mut client, object): (Client, Object), batch: usize) -> BoxResult<Bench> {
+    async fn new((mut client, caching, object): (Client, Client, Object), batch: usize) -> BoxResult<Bench> {
         client
             .batch_execute(
                 "SET synchronous_commit = off;
@@ -255,9 +272,13 @@ impl Bench {
         }
         tx.commit().await?;
         client.batch_execute("VACUUM ANALYZE tpg_bench_users").await?;
-        object.batch_execute("SET synchronous_commit = off; SET search_path TO bench").await?;
+        let session = "SET synchronous_commit = off; SET search_path TO bench";
+        caching.batch_execute(session).await?;
+        let caching = AsyncCachingClient::new(caching);
+        let caching_hand = hand::Hand::prepare(&caching).await?;
+        object.batch_execute(session).await?;
         let object_hand = hand::Hand::prepare(&object).await?;
-        Ok(Bench { client, hand, object, object_hand, users, batch })
+        Ok(Bench { client, hand, caching, caching_hand, object, object_hand, users, batch })
     }
 
     fn run(&mut self, rt: &Runtime, op: Op, side: Side, round: usize) -> BoxResult<Batch> {
@@ -265,16 +286,23 @@ impl Bench {
         let users = &mut self.users[start..start + self.batch];
         let ids = start as i64 + 1..(start + self.batch) as i64 + 1;
         let (client, hand) = (&self.client, &self.hand);
+        let (caching, caching_hand) = (&self.caching, &self.caching_hand);
         let (object, object_hand) = (&self.object, &self.object_hand);
         measure(|| match (op, side) {
-            (Op::Save, Side::Ours) => rt.block_on(each_user(users, async |u| Ok(u.save(client).await?))),
-            (Op::Save | Op::TypedSave, Side::Hand) => {
-                rt.block_on(each_user(users, async |u| hand.save(client, u).await))
+            (Op::CachedSave, Side::Ours) => rt.block_on(each_user(users, async |u| Ok(u.save(caching).await?))),
+            (Op::CachedSave, Side::Hand) => {
+                rt.block_on(each_user(users, async |u| caching_hand.save(caching, u).await))
             }
+            (Op::CachedGet, Side::Ours) => rt.block_on(each_id(ids, async |id| Ok(User::get(caching, id).await?))),
+            (Op::CachedGet, Side::Hand) => rt.block_on(each_id(ids, async |id| caching_hand.get(caching, id).await)),
+            (Op::Save, Side::Ours) => rt.block_on(each_user(users, async |u| Ok(u.save(client).await?))),
+            (Op::Save, Side::Hand) => rt.block_on(each_user(users, async |u| hand::Hand::save_typed(client, u).await)),
+            (Op::TypedSave, Side::Hand) => rt.block_on(each_user(users, async |u| hand.save(client, u).await)),
             (Op::PooledSave, Side::Ours) => rt.block_on(each_user(users, async |u| Ok(u.save(object).await?))),
             (Op::PooledSave, Side::Hand) => rt.block_on(each_user(users, async |u| object_hand.save(object, u).await)),
             (Op::Get, Side::Ours) => rt.block_on(each_id(ids, async |id| Ok(User::get(client, id).await?))),
-            (Op::Get | Op::TypedGet, Side::Hand) => rt.block_on(each_id(ids, async |id| hand.get(client, id).await)),
+            (Op::Get, Side::Hand) => rt.block_on(each_id(ids, async |id| hand::Hand::get_typed(client, id).await)),
+            (Op::TypedGet, Side::Hand) => rt.block_on(each_id(ids, async |id| hand.get(client, id).await)),
             (Op::PooledGet, Side::Ours) => rt.block_on(each_id(ids, async |id| Ok(User::get(object, id).await?))),
             (Op::PooledGet, Side::Hand) => rt.block_on(each_id(ids, async |id| object_hand.get(object, id).await)),
             (Op::TypedSave, Side::Ours) => {
@@ -289,7 +317,7 @@ impl Bench {
 /// rows and entities behind, through either executor.
 fn check_same_work(rt: &Runtime, bench: &mut Bench) -> BoxResult<()> {
     common::compare_statements(versioned::__private::Dialect::Postgres, &[hand::UPDATE, hand::SELECT, hand::INSERT]);
-    let Bench { client, hand, object, object_hand, users, .. } = bench;
+    let Bench { client, hand, caching, caching_hand, object, object_hand, users, .. } = bench;
     // Row 3 has no email, row 4 has one.
     for i in [2, 3] {
         common::check_row(
@@ -299,6 +327,14 @@ fn check_same_work(rt: &Runtime, bench: &mut Bench) -> BoxResult<()> {
             |client, id| rt.block_on(User::get(&*client, id)),
             |client, u| rt.block_on(hand.save(client, u)),
             |client, id| rt.block_on(hand.get(client, id)),
+        )?;
+        common::check_row(
+            caching,
+            &mut users[i],
+            |caching, u| rt.block_on(u.save(&*caching)),
+            |caching, id| rt.block_on(User::get(&*caching, id)),
+            |caching, u| rt.block_on(caching_hand.save(caching, u)),
+            |caching, id| rt.block_on(caching_hand.get(caching, id)),
         )?;
         common::check_row(
             object,
@@ -346,7 +382,8 @@ fn print_reports(reports: &[Report<Op>], server: &str, rounds: usize, batch: usi
         asynchronous::print_alloc_verdict(r);
     }
     println!(
-        "reference rows: the driver's own one-round-trip typed calls against prepared statements, no library \
-         code; the &Client rows cannot beat them without keeping statements per connection"
+        "the &Client rows time both sides with one typed round trip per call, parsed and planned every time; the \
+         reference rows (no library code) put the driver's typed calls against prepared statements: what keeping \
+         no statements costs"
     );
 }
