@@ -1,8 +1,10 @@
 //! The suite's PostgreSQL: a schema per test in the database of `VERSIONED_PG_URL`,
 //! through `postgres::Client` ([`Postgres`]) and through the library's
 //! `CachingClient` ([`PgCached`]).
+//!
+//! The async clients' `Db` impls (`tokio_postgres.rs`) reuse the schema, the items
+//! of [`pg_items!`] and the raw SQL helpers made public here.
 
-use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row, Transaction};
 use versioned::Error;
@@ -10,17 +12,23 @@ use versioned::backend::postgres::{CachingClient, CachingTransaction};
 use versioned::backend::{Blocking, Executor, Postgres as Backend};
 
 use crate::server::{POSTGRES, pg_config, place_name};
-use crate::suite::{Db, Session, Val, exec, schema};
+use crate::suite::{Db, Session, Val, schema};
 
-fn quote(ident: &str) -> String {
+/// The identifier quoted for PostgreSQL.
+pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
+/// The statements that make a session work in `schema`.
+///
 /// Durability is not under test: not waiting for the WAL flush on commit keeps the
 /// stress cases fast, and changes nothing any other session can see.
+pub fn use_schema_sql(schema: &str) -> String {
+    format!("SET search_path TO {}; SET synchronous_commit TO off", quote(schema))
+}
+
 fn use_schema(client: &mut Client, schema: &str) {
-    let sql = format!("SET search_path TO {}; SET synchronous_commit TO off", quote(schema));
-    client.batch_execute(&sql).expect("use the test's schema");
+    client.batch_execute(&use_schema_sql(schema)).expect("use the test's schema");
 }
 
 /// A test's schema: created empty with every table, dropped at the end unless the
@@ -30,7 +38,9 @@ pub struct Place {
 }
 
 impl Place {
-    fn create(prefix: &str, test: &str) -> Option<(Place, Client)> {
+    /// Creates the schema for `test`, named with `prefix`, and a first connection
+    /// working in it.
+    pub fn create(prefix: &str, test: &str) -> Option<(Place, Client)> {
         let mut client = POSTGRES.connect(|| pg_config().connect(NoTls))?;
         let name = place_name(prefix, test);
         let q = quote(&name);
@@ -43,6 +53,12 @@ impl Place {
         client.batch_execute(&ddl).unwrap_or_else(|e| panic!("create the schema {name}: {e}"));
         use_schema(&mut client, &name);
         Some((Place { schema: name }, client))
+    }
+
+    /// The schema's name.
+    #[allow(dead_code)] // for the async clients, whose own connections open it
+    pub fn schema(&self) -> &str {
+        &self.schema
     }
 
     fn connect(&self) -> Client {
@@ -66,7 +82,7 @@ impl Drop for Place {
 }
 
 /// A `BEFORE` row trigger on `table` that returns NULL, so `event` skips every row.
-fn skip_rows(table: &str, event: &str) -> Vec<String> {
+pub fn skip_rows(table: &str, event: &str) -> Vec<String> {
     let function = format!("{table}_skip_{}", event.to_lowercase());
     vec![
         format!("CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$"),
@@ -74,9 +90,11 @@ fn skip_rows(table: &str, event: &str) -> Vec<String> {
     ]
 }
 
-/// The `Db` items both clients share.
-macro_rules! shared {
-    () => {
+/// The `Db` items every PostgreSQL client shares, blocking or async: column types,
+/// what the server does, triggers and errors. `$pg` is the path of this module where
+/// the macro is expanded.
+macro_rules! pg_items {
+    ($($pg:ident)::+) => {
         const ROUNDS: usize = 250;
 
         const AUTO_KEY: &'static str = "BIGSERIAL PRIMARY KEY";
@@ -96,31 +114,18 @@ macro_rules! shared {
         const UNGENERATED_KEY_REFUSED: bool = true;
         const TAKES_BACK_NULL_KEYS: bool = false;
 
-        type Backend = Backend;
-        type Place = Place;
+        type Backend = versioned::backend::Postgres;
 
         fn quote(ident: &str) -> String {
-            quote(ident)
-        }
-
-        fn savepoint<'s, 'c: 's>(tx: &'s mut Self::Tx<'c>) -> Self::Sp<'s, 'c> {
-            tx.savepoint("suite").expect("start a savepoint")
-        }
-
-        fn release<'s, 'c: 's>(sp: Self::Sp<'s, 'c>) {
-            sp.commit().expect("release the savepoint");
-        }
-
-        fn rollback_to<'s, 'c: 's>(sp: Self::Sp<'s, 'c>) {
-            sp.rollback().expect("roll back to the savepoint");
+            $($pg)::+::quote(ident)
         }
 
         fn ignore_updates(table: &str, _columns: &[&str]) -> Vec<String> {
-            skip_rows(table, "UPDATE")
+            $($pg)::+::skip_rows(table, "UPDATE")
         }
 
         fn ignore_deletes(table: &str) -> Option<Vec<String>> {
-            Some(skip_rows(table, "DELETE"))
+            Some($($pg)::+::skip_rows(table, "DELETE"))
         }
 
         fn refuse_deletes(table: &str, message: &str) -> Vec<String> {
@@ -136,14 +141,40 @@ macro_rules! shared {
             ]
         }
 
-        fn is_unique_violation(err: &Error) -> bool {
-            let Error::Database(db) = err else { return false };
-            db.downcast_ref::<postgres::Error>().and_then(postgres::Error::code) == Some(&SqlState::UNIQUE_VIOLATION)
+        // `postgres::Error` is tokio-postgres's, which the async executors return too.
+        fn is_unique_violation(err: &versioned::Error) -> bool {
+            let versioned::Error::Database(db) = err else { return false };
+            db.downcast_ref::<postgres::Error>().and_then(postgres::Error::code)
+                == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
         }
 
         fn follow_explicit_keys(conn: &mut Self::Conn, table: &str) {
             let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))");
-            exec(conn, &sql, &[]);
+            crate::suite::exec(conn, &sql, &[]);
+        }
+    };
+}
+
+#[allow(unused_imports)] // used by path, from the async clients' test file
+pub(crate) use pg_items;
+
+/// The `Db` items both blocking clients share.
+macro_rules! shared {
+    () => {
+        pg_items!(self);
+
+        type Place = Place;
+
+        fn savepoint<'s, 'c: 's>(tx: &'s mut Self::Tx<'c>) -> Self::Sp<'s, 'c> {
+            tx.savepoint("suite").expect("start a savepoint")
+        }
+
+        fn release<'s, 'c: 's>(sp: Self::Sp<'s, 'c>) {
+            sp.commit().expect("release the savepoint");
+        }
+
+        fn rollback_to<'s, 'c: 's>(sp: Self::Sp<'s, 'c>) {
+            sp.rollback().expect("roll back to the savepoint");
         }
     };
 }
@@ -228,7 +259,7 @@ impl Db for PgCached {
 }
 
 /// `sql` with its `?` placeholders numbered `$1`, `$2`.. (outside quoted text).
-fn numbered(sql: &str) -> String {
+pub fn numbered(sql: &str) -> String {
     let (mut out, mut n, mut quoted) = (String::with_capacity(sql.len()), 0, false);
     for ch in sql.chars() {
         match ch {
@@ -246,7 +277,7 @@ fn numbered(sql: &str) -> String {
 }
 
 /// The values with the PostgreSQL types they are sent as.
-fn typed(params: &[Val]) -> Vec<(Box<dyn ToSql + Sync>, Type)> {
+pub fn typed(params: &[Val]) -> Vec<(Box<dyn ToSql + Sync>, Type)> {
     params
         .iter()
         .map(|v| -> (Box<dyn ToSql + Sync>, Type) {
@@ -304,6 +335,11 @@ fn try_query(conn: &mut impl Raw, sql: &str, params: &[Val]) -> Result<Vec<Vec<V
     let params = typed(params);
     let params: Vec<_> = params.iter().map(|(v, t)| (&**v, t.clone())).collect();
     let rows = conn.query_typed(&numbered(sql), &params).map_err(|e| e.to_string())?;
+    read_rows(&rows)
+}
+
+/// The rows a raw query read, as values.
+pub fn read_rows(rows: &[Row]) -> Result<Vec<Vec<Val>>, String> {
     rows.iter().map(|row| (0..row.len()).map(|i| val(row, i)).collect()).collect()
 }
 

@@ -95,6 +95,17 @@ pub fn pg_config() -> postgres::Config {
     config
 }
 
+/// The same settings for `tokio-postgres`, whose async connections the
+/// tokio-postgres and deadpool-postgres suites open.
+pub fn tokio_pg_config() -> tokio_postgres::Config {
+    let url = POSTGRES.url();
+    let mut config: tokio_postgres::Config = url.parse().unwrap_or_else(|e| POSTGRES.bad_url(&url, e));
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    config
+}
+
 /// The MySQL server's options, giving up after 5 s when nothing answers.
 pub fn mysql_opts() -> mysql::OptsBuilder {
     let url = MYSQL.url();

@@ -1,0 +1,196 @@
+//! The suite's PostgreSQL through the async executors, lent to the blocking cases by
+//! [`Wait`]: a `tokio_postgres::Client` ([`TokioPostgres`]) and a deadpool-postgres
+//! pool's `Object` ([`Deadpool`]), each with its transactions and savepoints.
+//!
+//! The schema, the column types and what the server does are the blocking clients'
+//! (`postgres.rs`, mounted as `crate::pg`). Raw SQL runs through tokio-postgres
+//! itself, never through the library under test.
+//!
+//! What each lends the library: the connection as `&Client` or `&Object`, a
+//! transaction as `&Transaction`, a savepoint as `&mut Transaction`.
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::{Client, NoTls};
+use versioned::Error;
+use versioned::backend::{Blocking, Executor, Postgres as Backend};
+
+use crate::pg::{Place, numbered, read_rows, typed, use_schema_sql};
+use crate::server::tokio_pg_config;
+use crate::suite::{Db, Session, Val};
+use crate::wait::{Wait, block_on};
+
+/// A new connection working in `schema`, its connection task on the suite's runtime.
+fn connect(schema: &str) -> Client {
+    block_on(async {
+        let (client, connection) = tokio_pg_config().connect(NoTls).await.expect("connect to PostgreSQL");
+        tokio::spawn(connection);
+        client.batch_execute(&use_schema_sql(schema)).await.expect("use the test's schema");
+        client
+    })
+}
+
+/// The `Db` items both async clients share: transactions and savepoints, which
+/// tokio-postgres and deadpool-postgres start and end with methods of the same names.
+macro_rules! async_items {
+    () => {
+        crate::pg::pg_items!(crate::pg);
+
+        fn begin(conn: &mut Self::Conn) -> Result<Self::Tx<'_>, Error> {
+            Ok(block_on(conn.transaction())?)
+        }
+
+        fn begin_read_only(conn: &mut Self::Conn) -> Result<Self::Tx<'_>, Error> {
+            Ok(block_on(conn.build_transaction().read_only(true).start())?)
+        }
+
+        fn commit(tx: Self::Tx<'_>) -> Result<(), Error> {
+            Ok(block_on(tx.commit())?)
+        }
+
+        fn rollback(tx: Self::Tx<'_>) -> Result<(), Error> {
+            Ok(block_on(tx.rollback())?)
+        }
+
+        fn savepoint<'s, 'c: 's>(tx: &'s mut Self::Tx<'c>) -> Self::Sp<'s, 'c> {
+            Savepoint(block_on(tx.savepoint("suite")).expect("start a savepoint"))
+        }
+
+        fn release<'s, 'c: 's>(sp: Self::Sp<'s, 'c>) {
+            block_on(sp.0.commit()).expect("release the savepoint");
+        }
+
+        fn rollback_to<'s, 'c: 's>(sp: Self::Sp<'s, 'c>) {
+            block_on(sp.0.rollback()).expect("roll back to the savepoint");
+        }
+    };
+}
+
+/// PostgreSQL through `tokio_postgres::Client` and its `Transaction`.
+pub enum TokioPostgres {}
+
+impl Db for TokioPostgres {
+    const NAME: &'static str = "PostgreSQL (tokio-postgres)";
+    type Conn = Client;
+    type Tx<'c> = tokio_postgres::Transaction<'c>;
+    type Sp<'s, 'c>
+        = Savepoint<tokio_postgres::Transaction<'s>>
+    where
+        'c: 's;
+    type Place = Place;
+
+    async_items!();
+
+    fn create(test: &str, _shared: bool) -> Option<(Place, Client)> {
+        let (place, setup) = Place::create("vs_tpg", test)?;
+        drop(setup); // blocking: the cases' connections are async ones
+        let client = connect(place.schema());
+        Some((place, client))
+    }
+
+    fn connect(place: &Place) -> Client {
+        connect(place.schema())
+    }
+}
+
+/// A test's schema and a pool of connections working in it.
+pub struct Pooled {
+    // Before `place`: the pool's connections close before the schema is dropped.
+    pool: Pool,
+    place: Place,
+}
+
+impl Pooled {
+    /// A connection from the pool, working in the test's schema.
+    fn get(&self) -> Object {
+        block_on(async {
+            let object = self.pool.get().await.expect("a pooled connection");
+            object.batch_execute(&use_schema_sql(self.place.schema())).await.expect("use the test's schema");
+            object
+        })
+    }
+}
+
+/// PostgreSQL through a deadpool-postgres pool's `Object` and its `Transaction`, whose
+/// statements go through deadpool's statement cache.
+pub enum Deadpool {}
+
+impl Db for Deadpool {
+    const NAME: &'static str = "PostgreSQL (deadpool-postgres)";
+    type Conn = Object;
+    type Tx<'c> = deadpool_postgres::Transaction<'c>;
+    type Sp<'s, 'c>
+        = Savepoint<deadpool_postgres::Transaction<'s>>
+    where
+        'c: 's;
+    type Place = Pooled;
+
+    async_items!();
+
+    fn create(test: &str, _shared: bool) -> Option<(Pooled, Object)> {
+        let (place, setup) = Place::create("vs_dpg", test)?;
+        drop(setup); // blocking: the cases' connections are async ones
+        let manager =
+            Manager::from_config(tokio_pg_config(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        // Room for every connection a case opens (the stress cases': one per thread).
+        let pool = Pool::builder(manager).max_size(16).build().expect("build the pool");
+        let pooled = Pooled { pool, place };
+        let object = pooled.get();
+        Some((pooled, object))
+    }
+
+    fn connect(place: &Pooled) -> Object {
+        place.get()
+    }
+}
+
+/// A savepoint: a transaction inside a transaction, lent to the library as
+/// `&mut Transaction` where the transaction itself is lent as `&Transaction`.
+pub struct Savepoint<T>(T);
+
+/// Runs a raw statement on `client`; returns the number of rows it affected.
+fn try_exec(client: &Client, sql: &str, params: &[Val]) -> Result<u64, String> {
+    let params = typed(params);
+    let params: Vec<_> = params.iter().map(|(v, t)| (&**v, t.clone())).collect();
+    block_on(client.execute_typed(&numbered(sql), &params)).map_err(|e| e.to_string())
+}
+
+/// Runs a raw query on `client`; returns its rows.
+fn try_query(client: &Client, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+    let params = typed(params);
+    let params: Vec<_> = params.iter().map(|(v, t)| (&**v, t.clone())).collect();
+    let rows = block_on(client.query_typed(&numbered(sql), &params)).map_err(|e| e.to_string())?;
+    read_rows(&rows)
+}
+
+/// Implements [`Session`] for `$ty`: `$lend` makes the executor from `self`, `$client`
+/// the tokio-postgres client that runs its raw SQL (a transaction's statements run on
+/// its client, as its own methods run them).
+macro_rules! session {
+    ($ty:ty, |$s:ident| $lend:expr, $client:expr) => {
+        impl Session for $ty {
+            type Backend = Backend;
+
+            fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
+                let $s = self;
+                Wait($lend)
+            }
+
+            fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
+                let $s = self;
+                try_exec($client, sql, params)
+            }
+
+            fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+                let $s = self;
+                try_query($client, sql, params)
+            }
+        }
+    };
+}
+
+session!(Client, |s| &*s, s);
+session!(tokio_postgres::Transaction<'_>, |s| &*s, s.client());
+session!(Savepoint<tokio_postgres::Transaction<'_>>, |s| &mut s.0, s.0.client());
+session!(Object, |s| &*s, s);
+session!(deadpool_postgres::Transaction<'_>, |s| &*s, s.client());
+session!(Savepoint<deadpool_postgres::Transaction<'_>>, |s| &mut s.0, s.0.client());
