@@ -1,6 +1,7 @@
 //! The behaviour suite on PostgreSQL (`VERSIONED_PG_URL`, by default
 //! `postgres://postgres@127.0.0.1:5432/test`) through the async executors: a
-//! `tokio_postgres::Client` and a deadpool-postgres pool's `Object`, each statement
+//! `tokio_postgres::Client`, the library's `AsyncCachingClient` and a deadpool-postgres
+//! pool's `Object`, each statement
 //! awaited on a shared runtime. A schema per test, as in the blocking suite, whose
 //! schema and column types these share.
 #![cfg(all(feature = "postgres", feature = "deadpool-postgres", feature = "tokio"))]
@@ -19,6 +20,11 @@ mod suite;
 mod wait;
 
 suite::suite!(db::TokioPostgres);
+
+/// The same cases through the client that prepares each statement once.
+mod caching {
+    crate::suite::suite!(crate::db::TokioPostgresCached);
+}
 
 /// The same cases through a deadpool-postgres pool.
 mod deadpool {

@@ -1,17 +1,20 @@
 //! The suite's PostgreSQL through the async executors, lent to the blocking cases by
-//! [`Wait`]: a `tokio_postgres::Client` ([`TokioPostgres`]) and a deadpool-postgres
-//! pool's `Object` ([`Deadpool`]), each with its transactions and savepoints.
+//! [`Wait`]: a `tokio_postgres::Client` ([`TokioPostgres`]), the library's
+//! `AsyncCachingClient` ([`TokioPostgresCached`]) and a deadpool-postgres pool's
+//! `Object` ([`Deadpool`]), each with its transactions and savepoints.
 //!
 //! The schema, the column types and what the server does are the blocking clients'
 //! (`postgres.rs`, mounted as `crate::pg`). Raw SQL runs through tokio-postgres
 //! itself, never through the library under test.
 //!
-//! What each lends the library: the connection as `&Client` or `&Object`, a
+//! What each lends the library: the connection as `&Client`, `&AsyncCachingClient` or
+//! `&Object`, a
 //! transaction as `&Transaction`, a savepoint as `&mut Transaction`.
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::{Client, NoTls};
 use versioned::Error;
+use versioned::backend::postgres::{AsyncCachingClient, AsyncCachingTransaction};
 use versioned::backend::{Blocking, Executor, Postgres as Backend};
 
 use crate::pg::{Place, numbered, read_rows, typed, use_schema_sql};
@@ -89,6 +92,34 @@ impl Db for TokioPostgres {
 
     fn connect(place: &Place) -> Client {
         connect(place.schema())
+    }
+}
+
+/// PostgreSQL through the library's `AsyncCachingClient` and its transactions, which
+/// prepare each statement once per connection.
+pub enum TokioPostgresCached {}
+
+impl Db for TokioPostgresCached {
+    const NAME: &'static str = "PostgreSQL (AsyncCachingClient)";
+    type Conn = AsyncCachingClient;
+    type Tx<'c> = AsyncCachingTransaction<'c>;
+    type Sp<'s, 'c>
+        = Savepoint<AsyncCachingTransaction<'s>>
+    where
+        'c: 's;
+    type Place = Place;
+
+    async_items!();
+
+    fn create(test: &str, _shared: bool) -> Option<(Place, AsyncCachingClient)> {
+        let (place, setup) = Place::create("vs_tpgc", test)?;
+        drop(setup); // blocking: the cases' connections are async ones
+        let client = AsyncCachingClient::new(connect(place.schema()));
+        Some((place, client))
+    }
+
+    fn connect(place: &Place) -> AsyncCachingClient {
+        AsyncCachingClient::new(connect(place.schema()))
     }
 }
 
@@ -191,6 +222,9 @@ macro_rules! session {
 session!(Client, |s| &*s, s);
 session!(tokio_postgres::Transaction<'_>, |s| &*s, s.client());
 session!(Savepoint<tokio_postgres::Transaction<'_>>, |s| &mut s.0, s.0.client());
+session!(AsyncCachingClient, |s| &*s, s);
+session!(AsyncCachingTransaction<'_>, |s| &*s, s.client());
+session!(Savepoint<AsyncCachingTransaction<'_>>, |s| &mut s.0, s.0.client());
 session!(Object, |s| &*s, s);
 session!(deadpool_postgres::Transaction<'_>, |s| &*s, s.client());
 session!(Savepoint<deadpool_postgres::Transaction<'_>>, |s| &mut s.0, s.0.client());
