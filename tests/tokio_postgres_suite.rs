@@ -1,9 +1,8 @@
 //! The behaviour suite on PostgreSQL (`VERSIONED_PG_URL`, by default
 //! `postgres://postgres@127.0.0.1:5432/test`) through the async executors: a
 //! `tokio_postgres::Client`, the library's `AsyncCachingClient` and a deadpool-postgres
-//! pool's `Object`, each statement
-//! awaited on a shared runtime. A schema per test, as in the blocking suite, whose
-//! schema and column types these share.
+//! pool's `Object`, each statement awaited on a shared runtime. A schema per test, as
+//! in the blocking suite, whose schema and column types these share.
 #![cfg(all(feature = "postgres", feature = "deadpool-postgres", feature = "tokio"))]
 
 mod common;
