@@ -11,7 +11,9 @@
 //!
 //! Async executors (cargo feature `tokio-postgres`): `&tokio_postgres::Client` and
 //! `&tokio_postgres::Transaction`, which run statements as `postgres::Client` does;
-//! and (cargo feature `deadpool-postgres`) `&deadpool_postgres::Object` and
+//! [`AsyncCachingClient`] / [`AsyncCachingTransaction`], which prepare each statement
+//! once per connection, as `CachingClient` does; and (cargo feature
+//! `deadpool-postgres`) `&deadpool_postgres::Object` and
 //! `&deadpool_postgres::Transaction`, whose statements go through deadpool's own
 //! statement cache (`prepare_typed_cached`), prepared once per pooled connection. Each
 //! also behind `&mut`. Their operations return futures that are `Send`, so they can
@@ -32,9 +34,9 @@
 //! (40P01) and locks not obtained in time (55P03, after `lock_timeout` or `NOWAIT`).
 //! A statement kept prepared that the server dropped (26000: `DEALLOCATE ALL`,
 //! `DISCARD ALL`) or whose result's column types changed (0A000: `ALTER TABLE ..
-//! TYPE`) is forgotten, then prepared again and run once more by a `CachingClient` or
-//! a deadpool `Object` outside a transaction; inside a `CachingTransaction` or a
-//! deadpool `Transaction`, which the failure aborted, the call fails with a retryable
+//! TYPE`) is forgotten, then prepared again and run once more by a `CachingClient`,
+//! an `AsyncCachingClient` or a deadpool `Object` outside a transaction; inside one of
+//! their transactions, which the failure aborted, the call fails with a retryable
 //! error, so that the whole transaction run again goes through.
 
 #[cfg(feature = "tokio-postgres")]
