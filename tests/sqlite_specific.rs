@@ -28,6 +28,13 @@ fn connection() -> Connection {
     conn
 }
 
+/// A new connection to the file, waiting up to 5 s on locks.
+fn connect(db: &TempDb) -> Connection {
+    let conn = Connection::open(db.path()).expect("open the database file");
+    conn.busy_timeout(Duration::from_secs(5)).expect("set busy_timeout");
+    conn
+}
+
 fn insert_user(conn: &Connection, name: &str) -> User {
     let mut user = User::new(name, Some(&format!("{name}@example.com")));
     user.insert(conn).expect("insert a user");
@@ -110,11 +117,11 @@ fn a_write_that_misses_and_then_reads_a_text_version() {
 #[test]
 fn retries_a_busy_database() {
     let db = TempDb::new("retry-busy");
-    let conn = db.connect();
+    let conn = connect(&db);
     conn.execute_batch(SCHEMA).unwrap();
     let mut ada = insert_user(&conn, "ada");
 
-    let other = db.connect();
+    let other = connect(&db);
     let blocker = other.unchecked_transaction().unwrap();
     blocker.execute("UPDATE users SET name = name WHERE id = ?1", [ada.id]).unwrap();
     conn.busy_timeout(Duration::ZERO).unwrap();

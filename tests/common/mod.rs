@@ -1,5 +1,6 @@
 //! Shared pieces of the integration tests: the entities several files use and a
-//! temporary SQLite database file.
+//! temporary SQLite database file. No driver is named here: the sqlx + SQLite tests,
+//! which cannot link rusqlite, include this module too.
 
 // Each test file compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
@@ -78,7 +79,7 @@ impl From<&OptimisticLockError> for Conflict {
 }
 
 /// A database file in the temporary directory, removed (with its WAL and journal
-/// files) on drop.
+/// files) on drop unless the test failed: then it is kept for a look.
 pub struct TempDb {
     path: PathBuf,
 }
@@ -101,13 +102,6 @@ impl TempDb {
         &self.path
     }
 
-    /// A new connection to the file, waiting up to 5 s on locks.
-    pub fn connect(&self) -> rusqlite::Connection {
-        let conn = rusqlite::Connection::open(&self.path).expect("open the database file");
-        conn.busy_timeout(std::time::Duration::from_secs(5)).expect("set busy_timeout");
-        conn
-    }
-
     fn remove_files(&self) {
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let mut file = self.path.clone().into_os_string();
@@ -119,6 +113,9 @@ impl TempDb {
 
 impl Drop for TempDb {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
         self.remove_files();
     }
 }

@@ -5,8 +5,9 @@
 //! makes one `#[test]` per case. Cases check rows with raw SQL through [`Session`], not
 //! through the library under test.
 //!
-//! Each test gets a database of its own (an in-memory SQLite database, a PostgreSQL
-//! schema, a MySQL database), so tests run in parallel without seeing each other's rows.
+//! Each test gets a database of its own (an in-memory SQLite database, a SQLite file
+//! for sqlx, a PostgreSQL schema, a MySQL database), so tests run in parallel without
+//! seeing each other's rows.
 
 mod raw;
 
@@ -96,6 +97,16 @@ pub trait Db: Sized + 'static {
     /// Whether the row an insert stored with a NULL generated key can be found to
     /// take it back (SQLite, by its rowid).
     const TAKES_BACK_NULL_KEYS: bool;
+    /// Whether the row an insert stored in a table whose key is [`Db::UNGENERATED_KEY`]
+    /// (when not refused) can be found to take it back: by its rowid on SQLite through
+    /// rusqlite, by the key column's default on MySQL; not through sqlx on SQLite,
+    /// where the key reads back NULL and sqlx has no rowid to go by.
+    const TAKES_BACK_UNGENERATED_KEYS: bool;
+    /// Whether a NULL read into a field that is not an `Option` becomes the type's
+    /// zero value (`0`, `""`) instead of a decode error: sqlx's SQLite driver reads
+    /// NULL through `sqlite3_value_int64` and `sqlite3_value_text`, which give those,
+    /// where every other driver refuses it.
+    const NULL_READS_AS_ZERO: bool;
 
     /// Statements that make every UPDATE of `table` match its row yet write nothing,
     /// as a trigger can. `columns`: every column but the key, for databases whose

@@ -220,20 +220,33 @@ pub struct DatabaseError {
     retryable: bool,
     /// What the driver's error does not say itself (PostgreSQL's SQLSTATE, say).
     context: Option<String>,
+    /// Whether the driver's error is a wrapper whose text repeats its own source's
+    /// (sqlx's "error returned from database: {source}"): the chain then goes on from
+    /// that source, so that each text is printed once. `downcast_ref` still finds the
+    /// wrapper.
+    wrapper: bool,
 }
 
 impl DatabaseError {
     /// Wraps a driver error; `retryable` says whether the same work may succeed if
     /// run again (busy, locked, serialization failure, deadlock).
     pub(crate) fn new(source: impl Into<BoxError>, retryable: bool) -> Self {
-        DatabaseError { source: source.into(), retryable, context: None }
+        DatabaseError { source: source.into(), retryable, context: None, wrapper: false }
     }
 
     /// Like `new`, displaying `context` too: facts the driver error's text lacks,
     /// never a copy of that text.
     #[allow(dead_code)]
     pub(crate) fn with_context(source: impl Into<BoxError>, retryable: bool, context: String) -> Self {
-        DatabaseError { source: source.into(), retryable, context: Some(context) }
+        DatabaseError { source: source.into(), retryable, context: Some(context), wrapper: false }
+    }
+
+    /// Marks the driver's error as a wrapper whose text repeats its source's: see
+    /// `wrapper`.
+    #[cfg(feature = "sqlx")]
+    pub(crate) fn repeating_its_source(mut self) -> Self {
+        self.wrapper = true;
+        self
     }
 
     /// Whether the failure is transient: see [`Error::is_retryable`].
@@ -258,7 +271,11 @@ impl fmt::Display for DatabaseError {
 
 impl StdError for DatabaseError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&*self.source)
+        let source: &(dyn StdError + 'static) = &*self.source;
+        match source.source() {
+            Some(inner) if self.wrapper => Some(inner),
+            _ => Some(source),
+        }
     }
 }
 

@@ -113,6 +113,9 @@ macro_rules! pg_items {
         const UNGENERATED_KEY: &'static str = "BIGINT PRIMARY KEY";
         const UNGENERATED_KEY_REFUSED: bool = true;
         const TAKES_BACK_NULL_KEYS: bool = false;
+        // Nothing to take back: the insert is refused.
+        const TAKES_BACK_UNGENERATED_KEYS: bool = false;
+        const NULL_READS_AS_ZERO: bool = false;
 
         type Backend = versioned::backend::Postgres;
 

@@ -1,13 +1,17 @@
 //! The suite's SQLite: an in-memory database per test, or a WAL file in the
 //! temporary directory for a case that opens several connections.
 
+#[path = "sqlite_common.rs"]
+mod sqlite_common;
+
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, Savepoint, ToSql, Transaction};
 use versioned::Error;
 use versioned::backend::{Blocking, Executor, Sqlite as Backend};
 
+use self::sqlite_common::{BUSY_TIMEOUT, sqlite_db};
 use crate::common::TempDb;
-use crate::suite::{Db, Session, Val, scalar, schema};
+use crate::suite::{Db, Session, Val, schema};
 
 pub enum Sqlite {}
 
@@ -21,23 +25,10 @@ pub enum Place {
 impl Db for Sqlite {
     const NAME: &'static str = "SQLite";
     const ROUNDS: usize = 1000;
-
-    const AUTO_KEY: &'static str = "INTEGER PRIMARY KEY";
-    const BIGINT: &'static str = "INTEGER";
-    const INT: &'static str = "INTEGER";
-    const SMALLINT: &'static str = "INTEGER";
-    const TEXT: &'static str = "TEXT";
-    const KEY_TEXT: &'static str = "TEXT";
-    const DOUBLE: &'static str = "REAL";
-    const BLOB: &'static str = "BLOB";
-    const BOOL: &'static str = "INTEGER";
-    const TEXT_HOLDS_NUL: bool = true;
-    const STALE_SNAPSHOT_WRITE_FAILS: bool = true;
-    const READ_ONLY_REFUSES_VERIFY: bool = false;
-    // Not a rowid alias: a key only `INTEGER PRIMARY KEY` is, and this one may hold NULL.
-    const UNGENERATED_KEY: &'static str = "BIGINT PRIMARY KEY";
-    const UNGENERATED_KEY_REFUSED: bool = false;
+    // Found by its rowid.
     const TAKES_BACK_NULL_KEYS: bool = true;
+    const TAKES_BACK_UNGENERATED_KEYS: bool = true;
+    const NULL_READS_AS_ZERO: bool = false;
 
     type Backend = Backend;
     type Conn = Connection;
@@ -48,14 +39,12 @@ impl Db for Sqlite {
         'c: 's;
     type Place = Place;
 
-    fn quote(ident: &str) -> String {
-        format!("\"{}\"", ident.replace('"', "\"\""))
-    }
+    sqlite_db!();
 
     fn create(test: &str, shared: bool) -> Option<(Place, Connection)> {
         let (place, conn) = if shared {
             let db = TempDb::new(test);
-            let conn = db.connect();
+            let conn = connect(&db);
             let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).unwrap();
             assert_eq!(mode, "wal");
             (Place::File(db), conn)
@@ -70,7 +59,7 @@ impl Db for Sqlite {
         match place {
             Place::Memory => panic!("an in-memory database has one connection: open the case with open_shared"),
             Place::File(db) => {
-                let conn = db.connect();
+                let conn = connect(db);
                 // Durability is not under test; skipping fsync keeps the test fast.
                 conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
                 conn
@@ -109,32 +98,18 @@ impl Db for Sqlite {
         sp.commit().expect("release the savepoint");
     }
 
-    fn ignore_updates(table: &str, _columns: &[&str]) -> Vec<String> {
-        vec![format!("CREATE TRIGGER {table}_ignore_updates BEFORE UPDATE ON {table} BEGIN SELECT RAISE(IGNORE); END")]
-    }
-
-    fn ignore_deletes(table: &str) -> Option<Vec<String>> {
-        Some(vec![format!(
-            "CREATE TRIGGER {table}_ignore_deletes BEFORE DELETE ON {table} BEGIN SELECT RAISE(IGNORE); END"
-        )])
-    }
-
-    fn refuse_deletes(table: &str, message: &str) -> Vec<String> {
-        vec![format!(
-            "CREATE TRIGGER {table}_refuse_deletes BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END"
-        )]
-    }
-
     fn is_unique_violation(err: &Error) -> bool {
         let Error::Database(db) = err else { return false };
         let code = db.downcast_ref::<rusqlite::Error>().and_then(rusqlite::Error::sqlite_error_code);
         code == Some(ErrorCode::ConstraintViolation)
     }
+}
 
-    fn storage_class(conn: &mut Connection, table: &str, column: &str, id: i64) -> Option<String> {
-        let sql = format!("SELECT typeof({}) FROM {} WHERE id = ?", Self::quote(column), Self::quote(table));
-        Some(scalar(conn, &sql, &[&id]))
-    }
+/// A new connection to the file, waiting on locks.
+fn connect(db: &TempDb) -> Connection {
+    let conn = Connection::open(db.path()).expect("open the database file");
+    conn.busy_timeout(BUSY_TIMEOUT).expect("set busy_timeout");
+    conn
 }
 
 impl ToSql for Val {

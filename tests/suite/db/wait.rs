@@ -89,6 +89,12 @@ impl<T> InRuntime<T> {
     pub fn new(value: T) -> InRuntime<T> {
         InRuntime(Some(value))
     }
+
+    /// The value itself, for a call that uses it up (a transaction's `commit`), run
+    /// on the runtime with [`block_on`] so that what it drops finds the runtime.
+    pub fn into_inner(mut self) -> T {
+        self.0.take().expect("present until dropped")
+    }
 }
 
 impl<T> Deref for InRuntime<T> {

@@ -91,9 +91,13 @@ const fn same(a: &str, b: &str) -> bool {
     true
 }
 
+// The key types are what `render_generated` reads a generated key as; every sqlx
+// database decodes both.
 impl<DB: Database> Backend for Sqlx<DB>
 where
     usize: ColumnIndex<DB::Row>,
+    i64: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+    String: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
 {
     const NAME: &'static str = DB::NAME;
     const DIALECT: Dialect = dialect_of(DB::NAME);
@@ -112,7 +116,15 @@ where
     fn render_generated(row: &DB::Row) -> String {
         match row.try_get_raw(0) {
             Ok(value) if value.is_null() => "NULL".to_owned(),
-            Ok(value) => format!("a {} value", value.type_info()),
+            Ok(value) => {
+                if let Ok(key) = row.try_get::<i64, _>(0) {
+                    key.to_string()
+                } else if let Ok(key) = row.try_get::<String, _>(0) {
+                    format!("{key:?}")
+                } else {
+                    format!("a {} value", value.type_info())
+                }
+            }
             Err(_) => "no value".to_owned(),
         }
     }
@@ -140,6 +152,8 @@ impl<DB: Database, T> Encode<Sqlx<DB>> for T
 where
     T: for<'q> sqlx::encode::Encode<'q, DB> + sqlx::types::Type<DB> + Sync,
     usize: ColumnIndex<DB::Row>,
+    i64: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+    String: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
 {
     #[inline]
     fn encode(&self) -> &(dyn Param<DB> + Sync) {
@@ -151,6 +165,8 @@ impl<DB: Database, T> Decode<Sqlx<DB>> for T
 where
     T: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
     usize: ColumnIndex<DB::Row>,
+    i64: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+    String: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
 {
     #[inline]
     fn decode(row: &mut DB::Row, index: usize) -> Result<Self, BoxError> {
@@ -184,15 +200,21 @@ const SQLITE_BUSY: &[&str] = &["5", "6", "261", "262", "517"];
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        let Some(db) = e.as_database_error() else {
-            return Error::Database(DatabaseError::new(e, false));
+        // Most of sqlx's errors repeat their source's text in their own ("error returned
+        // from database: {source}"); the chain then skips them, to print each text once.
+        let repeats = std::error::Error::source(&e).is_some_and(|source| e.to_string().contains(&source.to_string()));
+        let error = match e.as_database_error() {
+            None => DatabaseError::new(e, false),
+            Some(db) => {
+                let code = db.code().map(|code| code.into_owned());
+                let retryable = is_retryable(db, code.as_deref());
+                match code {
+                    Some(code) => DatabaseError::with_context(e, retryable, format!("SQLSTATE {code}")),
+                    None => DatabaseError::new(e, retryable),
+                }
+            }
         };
-        let code = db.code().map(|code| code.into_owned());
-        let retryable = is_retryable(db, code.as_deref());
-        match code {
-            Some(code) => Error::Database(DatabaseError::with_context(e, retryable, format!("SQLSTATE {code}"))),
-            None => Error::Database(DatabaseError::new(e, retryable)),
-        }
+        Error::Database(if repeats { error.repeating_its_source() } else { error })
     }
 }
 
@@ -214,6 +236,8 @@ fn is_retryable(db: &dyn sqlx::error::DatabaseError, code: Option<&str>) -> bool
 fn arguments<DB: Database>(params: &mut [<Sqlx<DB> as Backend>::Param<'_>]) -> Result<DB::Arguments, Error>
 where
     usize: ColumnIndex<DB::Row>,
+    i64: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+    String: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
 {
     let mut args = DB::Arguments::default();
     for param in params.iter() {
@@ -373,6 +397,8 @@ mod on {
         DB::Arguments: IntoArguments<DB>,
         DB::QueryResult: RowCount,
         usize: ColumnIndex<DB::Row>,
+        i64: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+        String: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
     {
         let row = if <Sqlx<DB> as Backend>::DIALECT == Dialect::Mysql {
             execute::<DB>(&mut *conn, sql, args).await?;
