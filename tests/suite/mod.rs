@@ -102,11 +102,6 @@ pub trait Db: Sized + 'static {
     /// rusqlite, by the key column's default on MySQL; not through sqlx on SQLite,
     /// where the key reads back NULL and sqlx has no rowid to go by.
     const TAKES_BACK_UNGENERATED_KEYS: bool;
-    /// Whether a NULL read into a field that is not an `Option` becomes the type's
-    /// zero value (`0`, `""`) instead of a decode error: sqlx's SQLite driver reads
-    /// NULL through `sqlite3_value_int64` and `sqlite3_value_text`, which give those,
-    /// where every other driver refuses it.
-    const NULL_READS_AS_ZERO: bool;
 
     /// Statements that make every UPDATE of `table` match its row yet write nothing,
     /// as a trigger can. `columns`: every column but the key, for databases whose

@@ -94,7 +94,6 @@ macro_rules! shared {
         const TAKES_BACK_NULL_KEYS: bool = false;
         // The row holds the column's default, 0, and is deleted by it.
         const TAKES_BACK_UNGENERATED_KEYS: bool = true;
-        const NULL_READS_AS_ZERO: bool = false;
 
         type Backend = Backend;
         type Tx<'c> = Transaction<'c>;

@@ -115,7 +115,6 @@ macro_rules! pg_items {
         const TAKES_BACK_NULL_KEYS: bool = false;
         // Nothing to take back: the insert is refused.
         const TAKES_BACK_UNGENERATED_KEYS: bool = false;
-        const NULL_READS_AS_ZERO: bool = false;
 
         type Backend = versioned::backend::Postgres;
 

@@ -28,7 +28,6 @@ impl Db for Sqlite {
     // Found by its rowid.
     const TAKES_BACK_NULL_KEYS: bool = true;
     const TAKES_BACK_UNGENERATED_KEYS: bool = true;
-    const NULL_READS_AS_ZERO: bool = false;
 
     type Backend = Backend;
     type Conn = Connection;

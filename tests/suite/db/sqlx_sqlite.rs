@@ -106,9 +106,6 @@ macro_rules! sqlx_sqlite {
         const TAKES_BACK_NULL_KEYS: bool = false;
         // `UNGENERATED_KEY` generates NULL too.
         const TAKES_BACK_UNGENERATED_KEYS: bool = false;
-        // sqlx's SQLite decoders read NULL as `sqlite3_value_int64` and
-        // `sqlite3_value_text` give it: 0 and "".
-        const NULL_READS_AS_ZERO: bool = true;
 
         type Backend = Backend;
         type Sp<'s, 'c>

@@ -170,6 +170,9 @@ where
 {
     #[inline]
     fn decode(row: &mut DB::Row, index: usize) -> Result<Self, BoxError> {
+        if const { null_decodes_as_default(DB::NAME) } && is_null(row, index) && !is_option::<T>() {
+            return Err(Box::new(sqlx::error::UnexpectedNullError));
+        }
         match row.try_get(index) {
             Ok(value) => Ok(value),
             Err(e) => Err(conversion_error(e)),
@@ -179,6 +182,32 @@ where
     fn decode_generated(row: &DB::Row) -> Result<Self, BoxError> {
         row.try_get(0).map_err(conversion_error)
     }
+}
+
+/// Whether the database's decoders read a NULL into a type that cannot hold one as
+/// that type's zero (`0`, `""`, `false`) rather than refusing it: SQLite's, which
+/// read values with `sqlite3_value_int64` and its kin. PostgreSQL's and MySQL's
+/// refuse it with sqlx's `UnexpectedNullError`, which SQLite's NULL gets here too, so
+/// that a NULL in a column whose field is not an `Option` (a NULL version above all)
+/// is a decode error on every database, never a value the row does not hold.
+const fn null_decodes_as_default(name: &str) -> bool {
+    same(name, "SQLite")
+}
+
+/// Whether column `index` of `row` holds NULL.
+#[inline]
+fn is_null<R: Row>(row: &R, index: usize) -> bool
+where
+    usize: ColumnIndex<R>,
+{
+    row.try_get_raw(index).is_ok_and(|value| value.is_null())
+}
+
+/// Whether `T` is an `Option`, which reads a NULL as `None`. Asked of a type whose
+/// column holds NULL, only on a database whose decoders would read it as a zero.
+#[cold]
+fn is_option<T>() -> bool {
+    std::any::type_name::<T>().starts_with("core::option::Option<")
 }
 
 /// The conversion's own error ("mismatched types; Rust type `i32` ..."), rather than
