@@ -26,7 +26,7 @@ use versioned::Error;
 use versioned::backend::{Blocking, Executor, Sqlx};
 
 use self::sqlite_common::{BUSY_TIMEOUT, sqlite_db};
-use self::wait::{InRuntime, Wait, block_on};
+use self::wait::{InRuntime, Wait, async_session, block_on};
 use crate::common::TempDb;
 use crate::suite::{Db, Session, Val, schema};
 
@@ -262,66 +262,7 @@ fn decode<'r, T: Decode<'r, Sqlite>>(v: SqliteValueRef<'r>) -> Result<T, String>
     T::decode(v).map_err(|e| e.to_string())
 }
 
-impl Session for PoolConnection {
-    type Backend = Backend;
-
-    fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
-        Wait(&mut **self)
-    }
-
-    fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
-        try_exec(&mut ***self, sql, params)
-    }
-
-    fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
-        try_query(&mut ***self, sql, params)
-    }
-}
-
-impl Session for SqlitePool {
-    type Backend = Backend;
-
-    fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
-        Wait(&*self)
-    }
-
-    fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
-        try_exec(&*self, sql, params)
-    }
-
-    fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
-        try_query(&*self, sql, params)
-    }
-}
-
-impl Session for Transaction<'_, Sqlite> {
-    type Backend = Backend;
-
-    fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
-        Wait(self)
-    }
-
-    fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
-        try_exec(&mut **self, sql, params)
-    }
-
-    fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
-        try_query(&mut **self, sql, params)
-    }
-}
-
-impl Session for PoolTransaction {
-    type Backend = Backend;
-
-    fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
-        Wait(&mut **self)
-    }
-
-    fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
-        try_exec(&mut ***self, sql, params)
-    }
-
-    fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
-        try_query(&mut ***self, sql, params)
-    }
-}
+async_session!(PoolConnection, |s| &mut **s, &mut ***s);
+async_session!(SqlitePool, |s| &*s, &*s);
+async_session!(Transaction<'_, Sqlite>, |s| s, &mut **s);
+async_session!(PoolTransaction, |s| &mut **s, &mut ***s);

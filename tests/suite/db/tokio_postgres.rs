@@ -20,7 +20,7 @@ use versioned::backend::{Blocking, Executor, Postgres as Backend};
 use crate::pg::{Place, numbered, read_rows, typed, use_schema_sql};
 use crate::server::tokio_pg_config;
 use crate::suite::{Db, Session, Val};
-use crate::wait::{Wait, block_on};
+use crate::wait::{Wait, async_session, block_on};
 
 /// A new connection working in `schema`, its connection task on the suite's runtime.
 fn connect(schema: &str) -> Client {
@@ -38,18 +38,23 @@ macro_rules! async_items {
     () => {
         crate::pg::pg_items!(crate::pg);
 
+        // `?` converts the drivers' errors; the caching client's are the library's already.
+        #[allow(clippy::needless_question_mark)]
         fn begin(conn: &mut Self::Conn) -> Result<Self::Tx<'_>, Error> {
             Ok(block_on(conn.transaction())?)
         }
 
+        #[allow(clippy::needless_question_mark)]
         fn begin_read_only(conn: &mut Self::Conn) -> Result<Self::Tx<'_>, Error> {
             Ok(block_on(conn.build_transaction().read_only(true).start())?)
         }
 
+        #[allow(clippy::needless_question_mark)]
         fn commit(tx: Self::Tx<'_>) -> Result<(), Error> {
             Ok(block_on(tx.commit())?)
         }
 
+        #[allow(clippy::needless_question_mark)]
         fn rollback(tx: Self::Tx<'_>) -> Result<(), Error> {
             Ok(block_on(tx.rollback())?)
         }
@@ -193,38 +198,13 @@ fn try_query(client: &Client, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>
     read_rows(&rows)
 }
 
-/// Implements [`Session`] for `$ty`: `$lend` makes the executor from `self`, `$client`
-/// the tokio-postgres client that runs its raw SQL (a transaction's statements run on
-/// its client, as its own methods run them).
-macro_rules! session {
-    ($ty:ty, |$s:ident| $lend:expr, $client:expr) => {
-        impl Session for $ty {
-            type Backend = Backend;
-
-            fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
-                let $s = self;
-                Wait($lend)
-            }
-
-            fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
-                let $s = self;
-                try_exec($client, sql, params)
-            }
-
-            fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
-                let $s = self;
-                try_query($client, sql, params)
-            }
-        }
-    };
-}
-
-session!(Client, |s| &*s, s);
-session!(tokio_postgres::Transaction<'_>, |s| &*s, s.client());
-session!(Savepoint<tokio_postgres::Transaction<'_>>, |s| &mut s.0, s.0.client());
-session!(AsyncCachingClient, |s| &*s, s);
-session!(AsyncCachingTransaction<'_>, |s| &*s, s.client());
-session!(Savepoint<AsyncCachingTransaction<'_>>, |s| &mut s.0, s.0.client());
-session!(Object, |s| &*s, s);
-session!(deadpool_postgres::Transaction<'_>, |s| &*s, s.client());
-session!(Savepoint<deadpool_postgres::Transaction<'_>>, |s| &mut s.0, s.0.client());
+// A transaction's raw SQL runs on its client, as its own methods run theirs.
+async_session!(Client, |s| &*s, s);
+async_session!(tokio_postgres::Transaction<'_>, |s| &*s, s.client());
+async_session!(Savepoint<tokio_postgres::Transaction<'_>>, |s| &mut s.0, s.0.client());
+async_session!(AsyncCachingClient, |s| &*s, s);
+async_session!(AsyncCachingTransaction<'_>, |s| &*s, s.client());
+async_session!(Savepoint<AsyncCachingTransaction<'_>>, |s| &mut s.0, s.0.client());
+async_session!(Object, |s| &*s, s);
+async_session!(deadpool_postgres::Transaction<'_>, |s| &*s, s.client());
+async_session!(Savepoint<deadpool_postgres::Transaction<'_>>, |s| &mut s.0, s.0.client());

@@ -117,3 +117,32 @@ impl<T> Drop for InRuntime<T> {
         drop(self.0.take());
     }
 }
+
+/// Implements the suite's `Session` for `$ty`, an async connection, transaction or
+/// savepoint: `$lend` makes from `self` (named `$s`) the async executor that [`Wait`]
+/// lends the library, `$raw` what the file's own `try_exec` and `try_query` run raw
+/// SQL on. The names it uses (`Session`, `Val`, `Backend`, `Executor`, `Blocking`,
+/// `Wait`, `try_exec`, `try_query`) are the expanding file's.
+macro_rules! async_session {
+    ($ty:ty, |$s:ident| $lend:expr, $raw:expr) => {
+        impl Session for $ty {
+            type Backend = Backend;
+
+            fn ex(&mut self) -> impl Executor<Backend = Backend, Mode = Blocking> + '_ {
+                let $s = self;
+                Wait($lend)
+            }
+
+            fn try_exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
+                let $s = self;
+                try_exec($raw, sql, params)
+            }
+
+            fn try_query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+                let $s = self;
+                try_query($raw, sql, params)
+            }
+        }
+    };
+}
+pub(crate) use async_session;

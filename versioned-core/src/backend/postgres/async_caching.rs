@@ -7,11 +7,11 @@ use std::ops::Deref;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, IsolationLevel, Row, Statement, Transaction, TransactionBuilder};
+use tokio_postgres::{Client, Row, Statement, Transaction, TransactionBuilder};
 
 use super::cached::{Cached, Store};
 use super::tokio::{Session, async_executor};
-use super::{OnStale, Param};
+use super::{OnStale, Param, transaction_settings};
 use crate::error::Error;
 
 /// Prepared statements of one connection, keyed by their text. Locked only to look a
@@ -144,25 +144,7 @@ pub struct AsyncCachingTransactionBuilder<'a> {
 }
 
 impl<'a> AsyncCachingTransactionBuilder<'a> {
-    /// Sets the isolation level (by default the session's, `READ COMMITTED` unless
-    /// changed).
-    pub fn isolation_level(mut self, isolation_level: IsolationLevel) -> Self {
-        self.builder = self.builder.isolation_level(isolation_level);
-        self
-    }
-
-    /// Makes the transaction read-only, or read-write.
-    pub fn read_only(mut self, read_only: bool) -> Self {
-        self.builder = self.builder.read_only(read_only);
-        self
-    }
-
-    /// Makes the transaction deferrable, which matters for a `SERIALIZABLE READ ONLY`
-    /// one: it may wait to start, then never fails to serialize.
-    pub fn deferrable(mut self, deferrable: bool) -> Self {
-        self.builder = self.builder.deferrable(deferrable);
-        self
-    }
+    transaction_settings!();
 
     /// Begins the transaction; dropped without commit, it rolls back.
     pub async fn start(self) -> Result<AsyncCachingTransaction<'a>, Error> {

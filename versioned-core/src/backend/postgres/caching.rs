@@ -6,12 +6,10 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use postgres::types::{ToSql, Type};
-use postgres::{
-    Client, IsolationLevel, Row, SimpleQueryMessage, Statement, ToStatement, Transaction, TransactionBuilder,
-};
+use postgres::{Client, Row, SimpleQueryMessage, Statement, ToStatement, Transaction, TransactionBuilder};
 
 use super::blocking::Connection;
-use super::{OnStale, Param, Stale, database_error, param_types, stale, values};
+use super::{OnStale, Param, Stale, database_error, param_types, stale, transaction_settings, values};
 use crate::error::Error;
 
 /// Prepared statements of one connection, keyed by their text.
@@ -273,25 +271,7 @@ pub struct CachingTransactionBuilder<'a> {
 }
 
 impl<'a> CachingTransactionBuilder<'a> {
-    /// Sets the isolation level (by default the session's, `READ COMMITTED` unless
-    /// changed).
-    pub fn isolation_level(mut self, isolation_level: IsolationLevel) -> Self {
-        self.builder = self.builder.isolation_level(isolation_level);
-        self
-    }
-
-    /// Makes the transaction read-only, or read-write.
-    pub fn read_only(mut self, read_only: bool) -> Self {
-        self.builder = self.builder.read_only(read_only);
-        self
-    }
-
-    /// Makes the transaction deferrable, which matters for a `SERIALIZABLE READ ONLY`
-    /// one: it may wait to start, then never fails to serialize.
-    pub fn deferrable(mut self, deferrable: bool) -> Self {
-        self.builder = self.builder.deferrable(deferrable);
-        self
-    }
+    transaction_settings!();
 
     /// Begins the transaction; dropped without commit, it rolls back.
     pub fn start(self) -> Result<CachingTransaction<'a>, Error> {

@@ -68,6 +68,36 @@ pub use async_caching::{AsyncCachingClient, AsyncCachingTransaction, AsyncCachin
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use caching::{CachingClient, CachingTransaction, CachingTransactionBuilder};
 
+/// The settings of a caching client's transaction builder, kept in its field
+/// `builder` (a driver's `TransactionBuilder`, blocking or async): they are the
+/// driver's own.
+#[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
+macro_rules! transaction_settings {
+    () => {
+        /// Sets the isolation level (by default the session's, `READ COMMITTED` unless
+        /// changed).
+        pub fn isolation_level(mut self, isolation_level: tokio_postgres::IsolationLevel) -> Self {
+            self.builder = self.builder.isolation_level(isolation_level);
+            self
+        }
+
+        /// Makes the transaction read-only, or read-write.
+        pub fn read_only(mut self, read_only: bool) -> Self {
+            self.builder = self.builder.read_only(read_only);
+            self
+        }
+
+        /// Makes the transaction deferrable, which matters for a `SERIALIZABLE READ ONLY`
+        /// one: it may wait to start, then never fails to serialize.
+        pub fn deferrable(mut self, deferrable: bool) -> Self {
+            self.builder = self.builder.deferrable(deferrable);
+            self
+        }
+    };
+}
+#[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
+use transaction_settings;
+
 /// The PostgreSQL backend (cargo features `postgres` and `tokio-postgres`), shared by
 /// the blocking and the async executors.
 #[derive(Debug, Clone, Copy)]
