@@ -101,20 +101,57 @@ where
     type Param<'a> = &'a (dyn Param<DB> + Sync);
     type Row<'r> = DB::Row;
     /// The row of `INSERT .. RETURNING key`, or of `SELECT LAST_INSERT_ID()` on MySQL.
-    type GeneratedKey = DB::Row;
+    type GeneratedKey = Generated<DB>;
     type ReadError = BoxError;
 
     /// A NULL key (on MySQL, read as `NULLIF(LAST_INSERT_ID(), 0)`).
-    fn generated_nothing(row: &DB::Row) -> bool {
-        row.try_get_raw(0).is_ok_and(|value| value.is_null())
+    fn generated_nothing(key: &Generated<DB>) -> bool {
+        key.row.try_get_raw(0).is_ok_and(|value| value.is_null())
     }
 
-    fn render_generated(row: &DB::Row) -> String {
-        match row.try_get_raw(0) {
-            Ok(value) if value.is_null() => "NULL".to_owned(),
-            Ok(value) => format!("a {} value", value.type_info()),
+    fn render_generated(key: &Generated<DB>) -> String {
+        key.rendered.clone()
+    }
+}
+
+/// The row holding a generated key, and the key as text for messages: rendered when
+/// the row arrives, by an executor, which knows the Rust types the key may decode as.
+#[doc(hidden)]
+pub struct Generated<DB: Database> {
+    row: DB::Row,
+    rendered: String,
+}
+
+impl<DB: Database> Generated<DB>
+where
+    usize: ColumnIndex<DB::Row>,
+{
+    fn new(row: DB::Row) -> Self
+    where
+        i64: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+        i32: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+        i16: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+        String: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+    {
+        let rendered = match row.try_get_raw(0) {
             Err(_) => "no value".to_owned(),
-        }
+            Ok(value) if value.is_null() => "NULL".to_owned(),
+            Ok(value) => {
+                let type_name = value.type_info().to_string();
+                if let Ok(key) = row.try_get::<i64, _>(0) {
+                    key.to_string()
+                } else if let Ok(key) = row.try_get::<i32, _>(0) {
+                    key.to_string()
+                } else if let Ok(key) = row.try_get::<i16, _>(0) {
+                    key.to_string()
+                } else if let Ok(key) = row.try_get::<String, _>(0) {
+                    format!("{key:?}")
+                } else {
+                    format!("a {type_name} value")
+                }
+            }
+        };
+        Generated { row, rendered }
     }
 }
 
@@ -160,8 +197,8 @@ where
         }
     }
 
-    fn decode_generated(row: &DB::Row) -> Result<Self, BoxError> {
-        row.try_get(0).map_err(conversion_error)
+    fn decode_generated(key: &Generated<DB>) -> Result<Self, BoxError> {
+        key.row.try_get(0).map_err(conversion_error)
     }
 }
 
@@ -367,12 +404,16 @@ mod on {
         conn: &mut DB::Connection,
         sql: &'static str,
         args: DB::Arguments,
-    ) -> Result<DB::Row, Error>
+    ) -> Result<Generated<DB>, Error>
     where
         for<'c> &'c mut DB::Connection: sqlx::executor::Executor<'c, Database = DB>,
         DB::Arguments: IntoArguments<DB>,
         DB::QueryResult: RowCount,
         usize: ColumnIndex<DB::Row>,
+        i64: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+        i32: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+        i16: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
+        String: for<'r> sqlx::decode::Decode<'r, DB> + sqlx::types::Type<DB>,
     {
         let row = if <Sqlx<DB> as Backend>::DIALECT == Dialect::Mysql {
             execute::<DB>(&mut *conn, sql, args).await?;
@@ -380,7 +421,9 @@ mod on {
         } else {
             fetch_optional::<DB>(conn, sql, args).await?
         };
-        row.ok_or_else(|| Error::Database(DatabaseError::new("the insert handed back no generated key", false)))
+        let row =
+            row.ok_or_else(|| Error::Database(DatabaseError::new("the insert handed back no generated key", false)))?;
+        Ok(Generated::new(row))
     }
 
     /// Deletes the row stored under a generated key: with the statement and
@@ -401,15 +444,15 @@ mod on {
     }
 }
 
-/// The statement that deletes the row stored under the generated key of `row`, with
+/// The statement that deletes the row stored under the generated `key`, with
 /// its arguments; `None` when no statement can find the row.
-fn take_back<DB: Database>(sql: &'static Statements, row: &DB::Row) -> Option<(&'static str, DB::Arguments)>
+fn take_back<DB: Database>(sql: &'static Statements, key: &Generated<DB>) -> Option<(&'static str, DB::Arguments)>
 where
     usize: ColumnIndex<DB::Row>,
     i64: for<'q> sqlx::encode::Encode<'q, DB> + sqlx::types::Type<DB> + for<'r> sqlx::decode::Decode<'r, DB>,
     String: for<'q> sqlx::encode::Encode<'q, DB> + sqlx::types::Type<DB> + for<'r> sqlx::decode::Decode<'r, DB>,
 {
-    if <Sqlx<DB> as Backend>::generated_nothing(row) {
+    if <Sqlx<DB> as Backend>::generated_nothing(key) {
         // MySQL stored the column's default; elsewhere a NULL key finds no row.
         return match <Sqlx<DB> as Backend>::DIALECT {
             Dialect::Mysql => Some((sql.delete_no_key.as_str(), DB::Arguments::default())),
@@ -417,10 +460,10 @@ where
         };
     }
     let mut args = DB::Arguments::default();
-    let bound = match row.try_get::<i64, _>(0) {
+    let bound = match key.row.try_get::<i64, _>(0) {
         Ok(key) => args.add(key),
         // A key of another type: bound back as text, or not at all.
-        Err(_) => args.add(row.try_get::<String, _>(0).ok()?),
+        Err(_) => args.add(key.row.try_get::<String, _>(0).ok()?),
     };
     bound.ok().map(|()| (sql.delete_generated.as_str(), args))
 }
@@ -441,6 +484,9 @@ macro_rules! connection_executor {
             usize: ColumnIndex<<$db as Database>::Row>,
             i64: for<'q> sqlx::encode::Encode<'q, $db> + sqlx::types::Type<$db> + for<'r> sqlx::decode::Decode<'r, $db>,
             String: for<'q> sqlx::encode::Encode<'q, $db> + sqlx::types::Type<$db> + for<'r> sqlx::decode::Decode<'r, $db>,
+            // The types a generated key is rendered as, for messages.
+            i32: for<'r> sqlx::decode::Decode<'r, $db> + sqlx::types::Type<$db>,
+            i16: for<'r> sqlx::decode::Decode<'r, $db> + sqlx::types::Type<$db>,
         {
             type Backend = Sqlx<$db>;
             type Mode = Async;
@@ -461,7 +507,7 @@ macro_rules! connection_executor {
                 &'s mut self,
                 sql: &'static str,
                 params: Params<'_, '_, Sqlx<$db>>,
-            ) -> Steps<'s, <$db as Database>::Row> {
+            ) -> Steps<'s, Generated<$db>> {
                 let args = arguments::<$db>(params.0);
                 let $this = self;
                 Box::pin(async move { on::insert_generated::<$db>($conn, sql, args?).await })
@@ -470,7 +516,7 @@ macro_rules! connection_executor {
             fn discard_generated<'s>(
                 &'s mut self,
                 sql: &'static Statements,
-                key: &<$db as Database>::Row,
+                key: &Generated<$db>,
             ) -> Steps<'s, Option<u64>> {
                 let delete = take_back::<$db>(sql, key);
                 let $this = self;
