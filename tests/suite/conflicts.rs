@@ -261,13 +261,17 @@ where
 }
 
 /// No text of an error's chain is repeated by the error above it, so a report that
-/// prints the whole chain (`anyhow`'s `{:#}`) says each thing once.
-fn assert_each_text_once(err: &Error) {
+/// prints the whole chain (`anyhow`'s `{:#}`) says each thing once; except, where
+/// `D` says so, the driver's own error at the end of the chain, which repeats its
+/// source whatever the library does.
+fn assert_each_text_once<D: Db>(err: &Error) {
     let mut current: &dyn std::error::Error = err;
     let mut depth = 0;
     while let Some(source) = current.source() {
         let (outer, inner) = (current.to_string(), source.to_string());
-        assert!(!inner.is_empty() && !outer.contains(&inner), "{outer:?} repeats its source {inner:?}");
+        assert!(!inner.is_empty(), "{outer:?} has a source without text");
+        let drivers_own = D::DRIVER_ERROR_REPEATS_ITS_SOURCE && depth > 0 && source.source().is_none();
+        assert!(drivers_own || !outer.contains(&inner), "{outer:?} repeats its source {inner:?}");
         current = source;
         depth += 1;
     }
@@ -284,10 +288,10 @@ where
     let err = twin.insert(c.ex()).unwrap_err();
     assert!(D::is_unique_violation(&err), "{err:?}");
     assert!(err.to_string().starts_with("database error"), "{err}");
-    assert_each_text_once(&err);
+    assert_each_text_once::<D>(&err);
 
     exec(&mut c, "UPDATE users SET name = NULL WHERE id = ?", &[&ada.id]);
     let err = User::get(c.ex(), ada.id).unwrap_err();
     assert_eq!(err.to_string(), format!("cannot decode column name of users id={}", ada.id));
-    assert_each_text_once(&err);
+    assert_each_text_once::<D>(&err);
 }

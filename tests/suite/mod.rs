@@ -96,6 +96,15 @@ pub trait Db: Sized + 'static {
     /// Whether the row an insert stored with a NULL generated key can be found to
     /// take it back (SQLite, by its rowid).
     const TAKES_BACK_NULL_KEYS: bool;
+    /// Whether an UPDATE that a trigger undid (every column put back) still counts as
+    /// a written row: sqlx's MySQL driver always connects with `CLIENT_FOUND_ROWS`, so
+    /// the count is the rows the write matched, and nothing tells the library that
+    /// the row was left as it was.
+    const UNDONE_UPDATES_COUNT_AS_WRITTEN: bool = false;
+    /// Whether the driver's own error prints its source's text in its own (sqlx's
+    /// `Error::Database`: "error returned from database: {source}"), so a chain
+    /// holding it says that text twice, at its very end, below the library's errors.
+    const DRIVER_ERROR_REPEATS_ITS_SOURCE: bool = false;
 
     /// Statements that make every UPDATE of `table` match its row yet write nothing,
     /// as a trigger can. `columns`: every column but the key, for databases whose

@@ -89,6 +89,12 @@ impl<T> InRuntime<T> {
     pub fn new(value: T) -> InRuntime<T> {
         InRuntime(Some(value))
     }
+
+    /// The value itself, to be dropped or consumed on the runtime (inside
+    /// [`block_on`]).
+    pub fn into_inner(mut self) -> T {
+        self.0.take().expect("present until dropped")
+    }
 }
 
 impl<T> Deref for InRuntime<T> {
