@@ -102,6 +102,11 @@ pub trait Db: Sized + 'static {
     /// rusqlite, by the key column's default on MySQL; not through sqlx on SQLite,
     /// where the key reads back NULL and sqlx has no rowid to go by.
     const TAKES_BACK_UNGENERATED_KEYS: bool;
+    /// Whether an UPDATE that a trigger undid (every column put back) still counts as
+    /// a written row: sqlx's MySQL driver always connects with `CLIENT_FOUND_ROWS`, so
+    /// the count is the rows the write matched, and nothing tells the library that
+    /// the row was left as it was.
+    const UNDONE_UPDATES_COUNT_AS_WRITTEN: bool = false;
 
     /// Statements that make every UPDATE of `table` match its row yet write nothing,
     /// as a trigger can. `columns`: every column but the key, for databases whose

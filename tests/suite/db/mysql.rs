@@ -1,99 +1,33 @@
-//! The suite's MySQL and MariaDB: a database per test on the server of
-//! `VERSIONED_MYSQL_URL`, through `mysql::Conn` and `mysql::Transaction`.
+//! The suite's MySQL and MariaDB (a database per test, see `mysql_place.rs`) through
+//! `mysql::Conn` and `mysql::Transaction`, and through `mysql::PooledConn`.
 
 use mysql::consts::ColumnType;
 use mysql::prelude::Queryable;
 use mysql::{
-    AccessMode, Column, Conn, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, PooledConn, Row, Transaction,
-    TxOpts, Value,
+    AccessMode, Column, Conn, Params, Pool, PoolConstraints, PoolOpts, PooledConn, Row, Transaction, TxOpts, Value,
 };
 use versioned::Error;
 use versioned::backend::{Blocking, Executor, Mysql as Backend};
 
-use crate::server::{MYSQL, mysql_opts, place_name};
-use crate::suite::{Db, Session, Val, schema};
+use crate::suite::{Db, Session, Val};
+
+#[path = "mysql_place.rs"]
+mod place;
+
+use place::{Place, quote};
 
 /// MySQL's code for a duplicate key.
 const ER_DUP_ENTRY: u16 = 1062;
 /// The character set of binary strings (BLOB, VARBINARY).
 const BINARY: u16 = 63;
 
-fn quote(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
-}
-
-/// A collation that compares text byte for byte, trailing spaces included, so that
-/// every distinct string is a distinct key (the default one folds case and ignores
-/// trailing spaces: `""` and `" "` would be one key).
-fn exact_collation(conn: &mut Conn) -> &'static str {
-    let version: String = conn.query_first("SELECT VERSION()").unwrap().expect("a version");
-    if version.contains("MariaDB") { "utf8mb4_nopad_bin" } else { "utf8mb4_0900_bin" }
-}
-
-/// A test's database: created empty with every table, dropped at the end unless the
-/// test failed (then kept for a look; the next run drops it first).
-pub struct Place {
-    db: String,
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            return;
-        }
-        if let Ok(mut conn) = Conn::new(mysql_opts()) {
-            // A lock left by a stray session must not hang the run: give up instead.
-            let _ = conn.query_drop("SET SESSION lock_wait_timeout = 5");
-            let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS {}", quote(&self.db)));
-        }
-    }
-}
-
-impl Place {
-    /// Creates the test's database, empty with every table.
-    fn create(prefix: &str, test: &str) -> Option<Place> {
-        let mut admin = MYSQL.connect(|| Conn::new(mysql_opts()))?;
-        let db = place_name(prefix, test);
-        let collation = exact_collation(&mut admin);
-        admin.query_drop(format!("DROP DATABASE IF EXISTS {}", quote(&db))).expect("drop the test's database");
-        admin
-            .query_drop(format!("CREATE DATABASE {} CHARACTER SET utf8mb4 COLLATE {collation}", quote(&db)))
-            .expect("create the test's database");
-        admin.select_db(&db).expect("use the test's database");
-        for table in schema::<Mysql>() {
-            admin.query_drop(&table).unwrap_or_else(|e| panic!("{table}: {e}"));
-        }
-        Some(Place { db })
-    }
-
-    fn opts(&self) -> OptsBuilder {
-        mysql_opts().db_name(Some(&self.db))
-    }
-}
-
 /// The `Db` items both connection types share.
 macro_rules! shared {
     () => {
         const ROUNDS: usize = 250;
-
-        const AUTO_KEY: &'static str = "BIGINT AUTO_INCREMENT PRIMARY KEY";
-        const BIGINT: &'static str = "BIGINT";
-        const INT: &'static str = "INT";
-        const SMALLINT: &'static str = "SMALLINT";
-        const TEXT: &'static str = "TEXT";
-        const KEY_TEXT: &'static str = "VARCHAR(255)";
-        const DOUBLE: &'static str = "DOUBLE";
-        const BLOB: &'static str = "BLOB";
-        const BOOL: &'static str = "BOOLEAN";
-        const TEXT_HOLDS_NUL: bool = true;
-        const STALE_SNAPSHOT_WRITE_FAILS: bool = false;
-        const READ_ONLY_REFUSES_VERIFY: bool = false;
-        // Without AUTO_INCREMENT the key takes its default and LAST_INSERT_ID() is 0.
-        const UNGENERATED_KEY: &'static str = "BIGINT PRIMARY KEY DEFAULT 0";
-        const UNGENERATED_KEY_REFUSED: bool = false;
         const TAKES_BACK_NULL_KEYS: bool = false;
-        // The row holds the column's default, 0, and is deleted by it.
-        const TAKES_BACK_UNGENERATED_KEYS: bool = true;
+
+        place::server_items!();
 
         type Backend = Backend;
         type Tx<'c> = Transaction<'c>;
@@ -101,10 +35,6 @@ macro_rules! shared {
             = Savepoint<'s, 'c>
         where
             'c: 's;
-
-        fn quote(ident: &str) -> String {
-            quote(ident)
-        }
 
         fn begin(conn: &mut Self::Conn) -> Result<Transaction<'_>, Error> {
             Ok(conn.start_transaction(TxOpts::default())?)
@@ -135,27 +65,6 @@ macro_rules! shared {
             sp.end(&["ROLLBACK TO SAVEPOINT suite", "RELEASE SAVEPOINT suite"]);
         }
 
-        // A MySQL trigger cannot skip a row; it can put every column back, which
-        // leaves the row matched but unchanged.
-        fn ignore_updates(table: &str, columns: &[&str]) -> Vec<String> {
-            let restore: Vec<String> = columns.iter().map(|c| format!("NEW.{c} = OLD.{c}")).collect();
-            vec![format!(
-                "CREATE TRIGGER {table}_ignore_updates BEFORE UPDATE ON {table} FOR EACH ROW SET {}",
-                restore.join(", ")
-            )]
-        }
-
-        fn ignore_deletes(_table: &str) -> Option<Vec<String>> {
-            None
-        }
-
-        fn refuse_deletes(table: &str, message: &str) -> Vec<String> {
-            vec![format!(
-                "CREATE TRIGGER {table}_refuse_deletes BEFORE DELETE ON {table} FOR EACH ROW \
-                 SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'"
-            )]
-        }
-
         fn is_unique_violation(err: &Error) -> bool {
             let Error::Database(db) = err else { return false };
             matches!(db.downcast_ref::<mysql::Error>(), Some(mysql::Error::MySqlError(e)) if e.code == ER_DUP_ENTRY)
@@ -174,7 +83,7 @@ impl Db for Mysql {
     shared!();
 
     fn create(test: &str, _shared: bool) -> Option<(Place, Conn)> {
-        let place = Place::create("vs_my", test)?;
+        let place = Place::create::<Mysql>("vs_my", test)?;
         let conn = Self::connect(&place);
         Some((place, conn))
     }
@@ -202,7 +111,7 @@ impl Db for MysqlPooled {
     shared!();
 
     fn create(test: &str, _shared: bool) -> Option<(PoolPlace, PooledConn)> {
-        let place = Place::create("vs_myp", test)?;
+        let place = Place::create::<MysqlPooled>("vs_myp", test)?;
         let constraints = PoolConstraints::new(0, 8).expect("valid pool constraints");
         let opts = place.opts().pool_opts(PoolOpts::default().with_constraints(constraints));
         let pool = Pool::new(opts).expect("open a pool");

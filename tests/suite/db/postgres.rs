@@ -1,158 +1,40 @@
-//! The suite's PostgreSQL: a schema per test in the database of `VERSIONED_PG_URL`,
-//! through `postgres::Client` ([`Postgres`]) and through the library's
-//! `CachingClient` ([`PgCached`]).
+//! The suite's PostgreSQL (a schema per test, see `pg_place.rs`) through
+//! `postgres::Client` ([`Postgres`]) and through the library's `CachingClient`
+//! ([`PgCached`]).
 //!
-//! The async clients' `Db` impls (`tokio_postgres.rs`) reuse the schema, the items
-//! of [`pg_items!`] and the raw SQL helpers made public here.
+//! The async clients' `Db` impls (`tokio_postgres.rs`) reuse [`pg_items!`] and the raw
+//! SQL helpers made public here: tokio-postgres's rows and errors are `postgres`'s.
 
 use postgres::types::{ToSql, Type};
-use postgres::{Client, NoTls, Row, Transaction};
+use postgres::{Client, Row, Transaction};
 use versioned::Error;
 use versioned::backend::postgres::{CachingClient, CachingTransaction};
 use versioned::backend::{Blocking, Executor, Postgres as Backend};
 
-use crate::server::{POSTGRES, pg_config, place_name};
-use crate::suite::{Db, Session, Val, schema};
+use crate::suite::{Db, Session, Val};
 
-/// The identifier quoted for PostgreSQL.
-pub fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
+#[path = "pg_place.rs"]
+pub mod place;
 
-/// The statements that make a session work in `schema`.
-///
-/// Durability is not under test: not waiting for the WAL flush on commit keeps the
-/// stress cases fast, and changes nothing any other session can see.
-pub fn use_schema_sql(schema: &str) -> String {
-    format!("SET search_path TO {}; SET synchronous_commit TO off", quote(schema))
-}
+use place::{Place, numbered, quote, skip_rows};
 
-fn use_schema(client: &mut Client, schema: &str) {
-    client.batch_execute(&use_schema_sql(schema)).expect("use the test's schema");
-}
-
-/// A test's schema: created empty with every table, dropped at the end unless the
-/// test failed (then kept for a look; the next run drops it first).
-pub struct Place {
-    schema: String,
-}
-
-impl Place {
-    /// Creates the schema for `test`, named with `prefix`, and a first connection
-    /// working in it.
-    pub fn create(prefix: &str, test: &str) -> Option<(Place, Client)> {
-        let mut client = POSTGRES.connect(|| pg_config().connect(NoTls))?;
-        let name = place_name(prefix, test);
-        let q = quote(&name);
-        let mut ddl = format!("DROP SCHEMA IF EXISTS {q} CASCADE; CREATE SCHEMA {q};");
-        ddl += &format!("SET search_path TO {q};");
-        for table in schema::<Postgres>() {
-            ddl += &table;
-            ddl += ";";
-        }
-        client.batch_execute(&ddl).unwrap_or_else(|e| panic!("create the schema {name}: {e}"));
-        use_schema(&mut client, &name);
-        Some((Place { schema: name }, client))
-    }
-
-    /// The schema's name.
-    #[allow(dead_code)] // for the async clients, whose own connections open it
-    pub fn schema(&self) -> &str {
-        &self.schema
-    }
-
-    fn connect(&self) -> Client {
-        let mut client = pg_config().connect(NoTls).expect("connect to PostgreSQL");
-        use_schema(&mut client, &self.schema);
-        client
-    }
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            return;
-        }
-        if let Ok(mut client) = pg_config().connect(NoTls) {
-            // A lock left by a stray session must not hang the run: give up instead.
-            let sql = format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE", quote(&self.schema));
-            let _ = client.batch_execute(&sql);
-        }
-    }
-}
-
-/// A `BEFORE` row trigger on `table` that returns NULL, so `event` skips every row.
-pub fn skip_rows(table: &str, event: &str) -> Vec<String> {
-    let function = format!("{table}_skip_{}", event.to_lowercase());
-    vec![
-        format!("CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$"),
-        format!("CREATE TRIGGER {function} BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"),
-    ]
-}
-
-/// The `Db` items every PostgreSQL client shares, blocking or async: column types,
-/// what the server does, triggers and errors. `$pg` is the path of this module where
-/// the macro is expanded.
+/// The `Db` items every client on tokio-postgres's types shares, blocking or async:
+/// the server's items, and its errors. `$pg` is the path of this module where the
+/// macro is expanded, with `quote` and `skip_rows` of `pg_place.rs` in scope.
 macro_rules! pg_items {
     ($($pg:ident)::+) => {
         const ROUNDS: usize = 250;
-
-        const AUTO_KEY: &'static str = "BIGSERIAL PRIMARY KEY";
-        const BIGINT: &'static str = "BIGINT";
-        const INT: &'static str = "INTEGER";
-        const SMALLINT: &'static str = "SMALLINT";
-        const TEXT: &'static str = "TEXT";
-        const KEY_TEXT: &'static str = "TEXT";
-        const DOUBLE: &'static str = "DOUBLE PRECISION";
-        const BLOB: &'static str = "BYTEA";
-        const BOOL: &'static str = "BOOLEAN";
-        const TEXT_HOLDS_NUL: bool = false;
-        const STALE_SNAPSHOT_WRITE_FAILS: bool = false;
-        const READ_ONLY_REFUSES_VERIFY: bool = true;
-        // A primary key is NOT NULL: the insert is refused.
-        const UNGENERATED_KEY: &'static str = "BIGINT PRIMARY KEY";
-        const UNGENERATED_KEY_REFUSED: bool = true;
         const TAKES_BACK_NULL_KEYS: bool = false;
-        // Nothing to take back: the insert is refused.
-        const TAKES_BACK_UNGENERATED_KEYS: bool = false;
+
+        $($pg)::+::place::server_items!();
 
         type Backend = versioned::backend::Postgres;
-
-        fn quote(ident: &str) -> String {
-            $($pg)::+::quote(ident)
-        }
-
-        fn ignore_updates(table: &str, _columns: &[&str]) -> Vec<String> {
-            $($pg)::+::skip_rows(table, "UPDATE")
-        }
-
-        fn ignore_deletes(table: &str) -> Option<Vec<String>> {
-            Some($($pg)::+::skip_rows(table, "DELETE"))
-        }
-
-        fn refuse_deletes(table: &str, message: &str) -> Vec<String> {
-            vec![
-                format!(
-                    "CREATE FUNCTION {table}_refuse() RETURNS trigger LANGUAGE plpgsql AS \
-                     $$ BEGIN RAISE EXCEPTION '{message}'; END $$"
-                ),
-                format!(
-                    "CREATE TRIGGER {table}_refuse_deletes BEFORE DELETE ON {table} FOR EACH ROW \
-                     EXECUTE FUNCTION {table}_refuse()"
-                ),
-            ]
-        }
 
         // `postgres::Error` is tokio-postgres's, which the async executors return too.
         fn is_unique_violation(err: &versioned::Error) -> bool {
             let versioned::Error::Database(db) = err else { return false };
             db.downcast_ref::<postgres::Error>().and_then(postgres::Error::code)
                 == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
-        }
-
-        fn follow_explicit_keys(conn: &mut Self::Conn, table: &str) {
-            let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))");
-            crate::suite::exec(conn, &sql, &[]);
         }
     };
 }
@@ -196,7 +78,7 @@ impl Db for Postgres {
     shared!();
 
     fn create(test: &str, _shared: bool) -> Option<(Place, Client)> {
-        Place::create("vs_pg", test)
+        Place::create::<Postgres>("vs_pg", test)
     }
 
     fn connect(place: &Place) -> Client {
@@ -236,7 +118,7 @@ impl Db for PgCached {
     shared!();
 
     fn create(test: &str, _shared: bool) -> Option<(Place, CachingClient)> {
-        Place::create("vs_pgc", test).map(|(place, client)| (place, CachingClient::new(client)))
+        Place::create::<PgCached>("vs_pgc", test).map(|(place, client)| (place, CachingClient::new(client)))
     }
 
     fn connect(place: &Place) -> CachingClient {
@@ -258,24 +140,6 @@ impl Db for PgCached {
     fn rollback(tx: CachingTransaction<'_>) -> Result<(), Error> {
         tx.rollback()
     }
-}
-
-/// `sql` with its `?` placeholders numbered `$1`, `$2`.. (outside quoted text).
-pub fn numbered(sql: &str) -> String {
-    let (mut out, mut n, mut quoted) = (String::with_capacity(sql.len()), 0, false);
-    for ch in sql.chars() {
-        match ch {
-            '\'' => quoted = !quoted,
-            '?' if !quoted => {
-                n += 1;
-                out += &format!("${n}");
-                continue;
-            }
-            _ => {}
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// The values with the PostgreSQL types they are sent as.

@@ -17,7 +17,8 @@ use versioned::Error;
 use versioned::backend::postgres::{AsyncCachingClient, AsyncCachingTransaction};
 use versioned::backend::{Blocking, Executor, Postgres as Backend};
 
-use crate::pg::{Place, numbered, read_rows, typed, use_schema_sql};
+use crate::pg::place::{Place, numbered, quote, skip_rows, use_schema_sql};
+use crate::pg::{read_rows, typed};
 use crate::server::tokio_pg_config;
 use crate::suite::{Db, Session, Val};
 use crate::wait::{Wait, async_session, block_on};
@@ -89,7 +90,7 @@ impl Db for TokioPostgres {
     async_items!();
 
     fn create(test: &str, _shared: bool) -> Option<(Place, Client)> {
-        let (place, setup) = Place::create("vs_tpg", test)?;
+        let (place, setup) = Place::create::<TokioPostgres>("vs_tpg", test)?;
         drop(setup); // blocking: the cases' connections are async ones
         let client = connect(place.schema());
         Some((place, client))
@@ -117,7 +118,7 @@ impl Db for TokioPostgresCached {
     async_items!();
 
     fn create(test: &str, _shared: bool) -> Option<(Place, AsyncCachingClient)> {
-        let (place, setup) = Place::create("vs_tpgc", test)?;
+        let (place, setup) = Place::create::<TokioPostgresCached>("vs_tpgc", test)?;
         drop(setup); // blocking: the cases' connections are async ones
         let client = AsyncCachingClient::new(connect(place.schema()));
         Some((place, client))
@@ -163,7 +164,7 @@ impl Db for Deadpool {
     async_items!();
 
     fn create(test: &str, _shared: bool) -> Option<(Pooled, Object)> {
-        let (place, setup) = Place::create("vs_dpg", test)?;
+        let (place, setup) = Place::create::<Deadpool>("vs_dpg", test)?;
         drop(setup); // blocking: the cases' connections are async ones
         let manager =
             Manager::from_config(tokio_pg_config(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
