@@ -30,7 +30,8 @@ pub enum Error {
     /// the database skipped it (a `BEFORE` trigger returning `NULL`, SQLite's
     /// `RAISE(IGNORE)`, a rule, a row-level security policy, a MySQL trigger that
     /// undoes the change). Not a conflict and not retryable: the same write would be
-    /// skipped again.
+    /// skipped again. (A MySQL trigger that undoes the change is not seen through
+    /// sqlx, whose connections count matched rows: see the sqlx backend.)
     #[non_exhaustive]
     WriteIgnored {
         /// The write that was skipped.

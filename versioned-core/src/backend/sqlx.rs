@@ -20,6 +20,14 @@
 //! key column generated NULL is possible on MySQL (the key holds the column's
 //! default) but not on PostgreSQL or SQLite through sqlx: the error says so.
 //!
+//! sqlx's MySQL driver always connects with `CLIENT_FOUND_ROWS`, so MySQL reports the
+//! rows a write matched rather than the rows it changed. A version-checked write is
+//! told apart from a conflict as on every backend, but a MySQL trigger that puts
+//! every column of the row back (the one way MySQL has to skip an update) goes
+//! unnoticed: the write counts as done, the entity takes the new version, and its
+//! next write is a conflict. Through the `mysql` crate's executors, which count
+//! changed rows, the same trigger is [`Error::WriteIgnored`].
+//!
 //! Every operation's future is `Send` when the entity is `Send + Sync` (plain data
 //! is), so it can be awaited in `tokio::spawn` and in axum handlers.
 //! A future dropped before it finishes (a timeout, a cancelled request) never leaves

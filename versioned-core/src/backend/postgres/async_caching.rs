@@ -1,6 +1,6 @@
 //! [`AsyncCachingClient`] and its transactions: a `tokio_postgres::Client` that
 //! prepares each statement of `versioned` once per connection, then only binds and
-//! runs it, as [`CachingClient`](super::CachingClient) does for the blocking driver.
+//! runs it, as `CachingClient` does for the blocking driver.
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -54,7 +54,7 @@ impl Store for Prepared {
 
 /// A `tokio_postgres::Client` that prepares each statement of `versioned` once and
 /// reuses it, saving PostgreSQL the parsing and planning of every call: the async
-/// counterpart of [`CachingClient`](super::CachingClient), for code that holds a
+/// counterpart of `CachingClient`, for code that holds a
 /// connection of its own rather than a deadpool pool (whose `Object` keeps statements
 /// in deadpool's cache already).
 ///
@@ -72,7 +72,7 @@ impl Store for Prepared {
 /// TABLE .. ALTER COLUMN .. TYPE`: 0A000), and the call runs once more. Inside an
 /// [`AsyncCachingTransaction`], which such a failure aborts, the statement is
 /// forgotten and the call fails with a retryable error, so that the whole
-/// transaction run again in [`retry_async`](crate::retry_async) goes through.
+/// transaction run again in `retry_async` goes through.
 ///
 /// ```no_run
 /// use versioned_core::backend::postgres::AsyncCachingClient;
