@@ -208,6 +208,12 @@ pub type Out<E, F> = <<E as Executor>::Mode as Mode>::Out<F>;
 /// Each statement method returns a future. Those of a blocking executor have run
 /// the statement when they are made (they are ready at once); those of an async one
 /// run it when awaited.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an executor of versioned",
+    label = "statements cannot run on this",
+    note = "pass a connection, transaction or pool by reference: `&conn`, `&mut client`, `&tx`, `&pool`, `&mut tx`",
+    note = "sqlx on SQLite: `&mut SqliteConnection` (what `&mut *tx` and `&mut *conn` give) is not an executor, since naming it would bring a second SQLite library; pass `&mut tx` or `&mut conn` instead"
+)]
 pub trait Executor {
     /// The backend this executor's statements run on.
     type Backend: Backend;
