@@ -2,7 +2,7 @@
 //! and on SQLite (`tests/sqlx-sqlite`, a workspace of its own): every operation on a
 //! pool, a pooled connection and a transaction, inside `tokio::spawn` (so each
 //! operation's future is `Send`), conflicts, concurrent increments through
-//! `retry_async`, and a save cut short by a timeout. The including file names this
+//! `retry_async` and through `update_with`, and a save cut short by a timeout. The including file names this
 //! module `cases` and gives a pool function per database.
 
 use versioned::Versioned;
@@ -177,6 +177,61 @@ macro_rules! cases {
                 }
                 let done = Note::get(&pool, id).await.unwrap();
                 assert_eq!((done.body.as_str(), done.version), ("400", 400));
+            }
+
+            /// The same increments through `update_with`, on the pool and on
+            /// connections taken from it (`&mut` of one, lent to every attempt); the
+            /// refusal of a change passes through unchanged.
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_update_with_increments_lose_nothing() {
+                let Some(pool) = $pool("concurrent_update_with").await else { return };
+                let mut counter = Note::new("0");
+                counter.insert(&pool).await.unwrap();
+                let id = counter.id;
+                let policy = RetryPolicy::default().max_attempts(1000).max_delay(Duration::from_millis(5));
+                let increment = |note: &mut Note| {
+                    note.body = (note.body.parse::<u32>().unwrap() + 1).to_string();
+                    Ok::<_, Error>(())
+                };
+                // Three tasks hold a connection of their own; the others share the
+                // pool's fourth.
+                let tasks: Vec<_> = (0..8)
+                    .map(|task| {
+                        let (pool, policy) = (pool.clone(), policy.clone());
+                        tokio::spawn(async move {
+                            let mut conn = if task < 3 { Some(pool.acquire().await.unwrap()) } else { None };
+                            for _ in 0..50 {
+                                let saved = match &mut conn {
+                                    Some(conn) => Note::update_with(&mut *conn, id, policy.clone(), increment).await,
+                                    None => Note::update_with(&pool, id, policy.clone(), increment).await,
+                                };
+                                let saved = saved.unwrap();
+                                assert_eq!(saved.body, saved.version.to_string(), "saved as it was written");
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                let done = Note::get(&pool, id).await.unwrap();
+                assert_eq!((done.body.as_str(), done.version), ("400", 400));
+
+                #[derive(Debug, PartialEq)]
+                enum Refusal {
+                    TooBig,
+                    Db(String),
+                }
+                impl From<Error> for Refusal {
+                    fn from(e: Error) -> Self {
+                        Refusal::Db(e.to_string())
+                    }
+                }
+                let refused = Note::update_with(&pool, id, policy.clone(), |_| Err(Refusal::TooBig)).await;
+                assert_eq!(refused.unwrap_err(), Refusal::TooBig);
+                let missing = Note::update_with(&pool, id + 1000, policy, |_| Err(Refusal::TooBig)).await;
+                assert!(matches!(missing, Err(Refusal::Db(ref e)) if e.starts_with("no row")), "{missing:?}");
+                assert_eq!(Note::get(&pool, id).await.unwrap(), done, "nothing was written");
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod retry;
 pub mod rows;
 pub mod transactions;
+pub mod update;
 pub mod values;
 pub mod wrap;
 
@@ -260,7 +261,7 @@ macro_rules! suite {
     ($db:ty) => {
         $crate::suite::suite!(
             $db;
-            ops, conflicts, keys, decode, identifiers, values, wrap, transactions, retry, rows, concurrency
+            ops, conflicts, keys, decode, identifiers, values, wrap, transactions, retry, update, rows, concurrency
         );
     };
     ($db:ty; $($group:ident),+ $(,)?) => {
@@ -394,6 +395,15 @@ macro_rules! suite {
             does_not_retry_a_decode_error,
             succeeds_on_the_third_attempt,
             application_errors_pass_through_an_outer_result,
+        );
+    };
+    (@update) => {
+        $crate::suite::suite!(@cases update:
+            update_with_changes_and_saves_the_row,
+            update_with_reads_afresh_and_changes_again_after_a_conflict,
+            update_with_returns_a_refusal_unchanged_and_writes_nothing,
+            update_with_of_a_missing_row_is_not_found_without_a_change,
+            update_with_gives_up_after_the_policy_attempts_with_the_last_conflict,
         );
     };
     (@rows) => {

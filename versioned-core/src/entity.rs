@@ -2,10 +2,11 @@
 
 use std::fmt::Debug;
 
-use crate::backend::{Backend, Decode, Executor, Mode, Out, Params};
+use crate::backend::{Backend, Decode, Executor, Mode, Out, Params, Pause};
 use crate::error::{
     ColumnError, DecodeError, Error, NoGeneratedKeyError, Operation, OptimisticLockError, TakeBack, chain,
 };
+use crate::retry::RetryPolicy;
 use crate::sql::{EntityMeta, Statements};
 
 /// An entity whose writes are checked against its version: implemented by
@@ -128,23 +129,11 @@ pub trait Versioned: Sized {
     /// overwrite. Read the row again (`get`, `reload`) before writing once more, and
     /// nothing is lost; [`retry`](crate::retry) loops that read inside the closure
     /// do so anyway.
-    fn save<E: Executor>(&mut self, mut exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
+    fn save<E: Executor>(&mut self, exec: E) -> Out<E, impl Future<Output = Result<(), Error>>>
     where
         Self: Bind<E::Backend>,
     {
-        E::Mode::run(async move {
-            let sql = statements::<Self, E>();
-            let new = self.version_of().next();
-            let matched = {
-                let mut params = self.bind_update(&new);
-                exec.execute(&sql.update, Params(params.as_mut())).await?
-            };
-            if matched != 1 {
-                return Err(self.refused(Operation::Save, matched, exec).await);
-            }
-            self.set_version(new);
-            Ok(())
-        })
+        E::Mode::run(self.save_on(exec))
     }
 
     /// Stores the next version without writing any other field, if the row still
@@ -255,18 +244,106 @@ pub trait Versioned: Sized {
     }
 
     /// Reads the row with key `id`; [`Error::NotFound`] when there is none.
-    fn get<E: Executor>(mut exec: E, id: Self::Id) -> Out<E, impl Future<Output = Result<Self, Error>>>
+    fn get<E: Executor>(exec: E, id: Self::Id) -> Out<E, impl Future<Output = Result<Self, Error>>>
     where
         Self: Bind<E::Backend>,
     {
-        let sql = statements::<Self, E>();
+        E::Mode::run(Self::get_on(exec, id))
+    }
+
+    /// Reads the row with key `id`, lets `change` modify the entity, and saves it.
+    /// When the read or the save fails with a [retryable](Error::is_retryable) error
+    /// (another writer saved first, a serialization failure, a deadlock), it reads the
+    /// row afresh and applies `change` again, up to [`RetryPolicy::attempts`] times in
+    /// all, waiting between attempts as [`retry`](crate::retry) does. Returns the
+    /// entity as saved, at its new version.
+    ///
+    /// `change` may refuse: its error comes back unchanged, and nothing is written.
+    /// Errors of the library come back converted into the same type `R` (use
+    /// [`Error`] itself when `change` never refuses: `Ok::<_, Error>(())`). A row that
+    /// is not there is [`Error::NotFound`], at once.
+    ///
+    /// `change` runs once per attempt, each time on a freshly read entity: compute the
+    /// change from the entity (`visits += 1`), not from what an earlier attempt left.
+    ///
+    /// The executor is lent to every attempt, so a pool, a connection and `&mut` of
+    /// either all serve. On a transaction, a conflict is retried within it; but a
+    /// retryable *database* error (a serialization failure, a deadlock) has already
+    /// ended the transaction, and the attempt after it fails: retry the whole
+    /// transaction instead. Inside a `REPEATABLE READ` transaction every attempt reads
+    /// the same snapshot, so a conflict repeats until the attempts run out.
+    ///
+    /// On an async executor it waits between attempts with tokio's timer (cargo
+    /// feature `tokio`), and its future is `Send` when `change` and `R` are.
+    ///
+    /// ```
+    /// use versioned_core::backend::{Bind, Blocking, Executor};
+    /// use versioned_core::{Error, RetryPolicy, Versioned};
+    ///
+    /// /// Why a withdrawal did not happen.
+    /// #[derive(Debug)]
+    /// enum WithdrawError {
+    ///     /// The balance is too low: nothing was written.
+    ///     Insufficient,
+    ///     /// The database's error, or a conflict that outlasted the retries.
+    ///     Db(Error),
+    /// }
+    ///
+    /// impl From<Error> for WithdrawError {
+    ///     fn from(e: Error) -> Self {
+    ///         WithdrawError::Db(e)
+    ///     }
+    /// }
+    ///
+    /// /// Takes `amount` from the balance (which `balance` reaches) of entity `id`.
+    /// fn withdraw<T, E>(exec: E, id: T::Id, amount: i64, balance: impl Fn(&mut T) -> &mut i64) -> Result<T, WithdrawError>
+    /// where
+    ///     T: Versioned + Bind<E::Backend>,
+    ///     T::Id: Clone,
+    ///     E: Executor<Mode = Blocking>,
+    /// {
+    ///     T::update_with(exec, id, RetryPolicy::default(), |account| {
+    ///         let balance = balance(account);
+    ///         if *balance < amount {
+    ///             return Err(WithdrawError::Insufficient);
+    ///         }
+    ///         *balance -= amount;
+    ///         Ok(())
+    ///     })
+    /// }
+    /// ```
+    fn update_with<E: Executor, F, R>(
+        mut exec: E,
+        id: Self::Id,
+        policy: RetryPolicy,
+        mut change: F,
+    ) -> Out<E, impl Future<Output = Result<Self, R>>>
+    where
+        Self: Bind<E::Backend>,
+        Self::Id: Clone,
+        E::Mode: Pause,
+        F: FnMut(&mut Self) -> Result<(), R>,
+        R: From<Error>,
+    {
         E::Mode::run(async move {
-            let mut params = Self::bind_key(&id);
-            exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
-                Some(row) => Self::read_row(row, &id),
-                None => Err(Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") }),
-            })
-            .await
+            let mut failed = 0;
+            loop {
+                let error = match Self::get_on(&mut exec, id.clone()).await {
+                    Ok(mut entity) => {
+                        change(&mut entity)?;
+                        match entity.save_on(&mut exec).await {
+                            Ok(()) => return Ok(entity),
+                            Err(e) => e,
+                        }
+                    }
+                    Err(e) => e,
+                };
+                if !error.is_retryable() || failed + 1 >= policy.attempts() {
+                    return Err(error.into());
+                }
+                failed += 1;
+                <E::Mode as Pause>::pause(policy.delay(failed)).await;
+            }
         })
     }
 }
@@ -310,6 +387,39 @@ trait Ops: Versioned {
             },
             None => Ok(None),
         }
+    }
+
+    /// `save`'s work: the version-checked update, and the new version once it is
+    /// confirmed.
+    async fn save_on<E: Executor>(&mut self, mut exec: E) -> Result<(), Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let sql = statements::<Self, E>();
+        let new = self.version_of().next();
+        let matched = {
+            let mut params = self.bind_update(&new);
+            exec.execute(&sql.update, Params(params.as_mut())).await?
+        };
+        if matched != 1 {
+            return Err(self.refused(Operation::Save, matched, exec).await);
+        }
+        self.set_version(new);
+        Ok(())
+    }
+
+    /// `get`'s work: the row with key `id`, or [`Error::NotFound`].
+    async fn get_on<E: Executor>(mut exec: E, id: Self::Id) -> Result<Self, Error>
+    where
+        Self: Bind<E::Backend>,
+    {
+        let sql = statements::<Self, E>();
+        let mut params = Self::bind_key(&id);
+        exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
+            Some(row) => Self::read_row(row, &id),
+            None => Err(Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") }),
+        })
+        .await
     }
 
     /// The error for a version-checked write that matched `matched` rows, not one:

@@ -72,7 +72,7 @@ impl RetryPolicy {
     }
 
     /// A random wait between zero and the cap after failed attempt `failed`.
-    fn delay(&self, failed: u32) -> Duration {
+    pub(crate) fn delay(&self, failed: u32) -> Duration {
         let cap = self.cap(failed);
         if cap.is_zero() {
             return cap;

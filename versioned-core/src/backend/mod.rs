@@ -7,6 +7,7 @@
 //! cache where it has one.
 
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 pub use crate::entity::Bind;
 use crate::error::{BoxError, Error};
@@ -191,6 +192,35 @@ impl Mode for Async {
     #[inline]
     fn run<F: Future>(f: F) -> F {
         f
+    }
+}
+
+/// How a mode waits between the attempts of
+/// [`Versioned::update_with`](crate::Versioned::update_with): the blocking mode sleeps
+/// the thread, the async mode awaits tokio's timer (cargo feature `tokio`).
+#[diagnostic::on_unimplemented(
+    message = "`update_with` on an async executor waits between attempts with tokio's timer",
+    label = "needs versioned's `tokio` feature",
+    note = "enable the `tokio` feature of versioned (`features = [\"tokio\", ..]`)"
+)]
+pub trait Pause: Mode {
+    /// Waits `delay`.
+    #[doc(hidden)]
+    fn pause(delay: Duration) -> impl Future<Output = ()> + Send;
+}
+
+impl Pause for Blocking {
+    /// Sleeps the thread now: a blocking operation's future is ready when made.
+    fn pause(delay: Duration) -> impl Future<Output = ()> + Send {
+        std::thread::sleep(delay);
+        std::future::ready(())
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Pause for Async {
+    fn pause(delay: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(delay)
     }
 }
 
