@@ -248,7 +248,7 @@ pub trait Versioned: Sized {
     where
         Self: Bind<E::Backend>,
     {
-        E::Mode::run(Self::get_on(exec, id))
+        E::Mode::run(Self::get_on(exec, statements::<Self, E>(), id))
     }
 
     /// Reads the row with key `id`, lets `change` modify the entity, and saves it.
@@ -328,7 +328,7 @@ pub trait Versioned: Sized {
         E::Mode::run(async move {
             let mut failed = 0;
             loop {
-                let error = match Self::get_on(&mut exec, id.clone()).await {
+                let error = match Self::get_on(&mut exec, statements::<Self, E>(), id.clone()).await {
                     Ok(mut entity) => {
                         change(&mut entity)?;
                         match entity.save_on(&mut exec).await {
@@ -408,18 +408,26 @@ trait Ops: Versioned {
         Ok(())
     }
 
-    /// `get`'s work: the row with key `id`, or [`Error::NotFound`].
-    async fn get_on<E: Executor>(mut exec: E, id: Self::Id) -> Result<Self, Error>
+    /// `get`'s work: the row with key `id`, or [`Error::NotFound`]. `sql`: the
+    /// entity's statements in `E`'s dialect, looked up before the future is made.
+    /// Always inlined, so that `get`'s future is built where it is polled.
+    #[inline(always)]
+    fn get_on<E: Executor>(
+        mut exec: E,
+        sql: &'static Statements,
+        id: Self::Id,
+    ) -> impl Future<Output = Result<Self, Error>>
     where
         Self: Bind<E::Backend>,
     {
-        let sql = statements::<Self, E>();
-        let mut params = Self::bind_key(&id);
-        exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
-            Some(row) => Self::read_row(row, &id),
-            None => Err(Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") }),
-        })
-        .await
+        async move {
+            let mut params = Self::bind_key(&id);
+            exec.query_row(&sql.select, Params(params.as_mut()), |row| match row {
+                Some(row) => Self::read_row(row, &id),
+                None => Err(Error::NotFound { table: Self::META.qualified, id: format!("{id:?}") }),
+            })
+            .await
+        }
     }
 
     /// The error for a version-checked write that matched `matched` rows, not one:
