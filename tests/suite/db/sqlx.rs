@@ -115,6 +115,27 @@ fn sqlx_error(err: &Error) -> Option<&(dyn sqlx::error::DatabaseError + 'static)
     db.downcast_ref::<sqlx::Error>()?.as_database_error()
 }
 
+/// The raw SQL of the sessions on the sqlx database `$db`: `try_exec` and `try_query`,
+/// with the database's own `query` (which binds the values) and `val` (which reads a
+/// column) in scope.
+macro_rules! raw_sql {
+    ($db:ty) => {
+        fn try_exec<'e>(x: impl sqlx::Executor<'e, Database = $db>, sql: &str, params: &[Val]) -> Result<u64, String> {
+            let done = block_on(query(sql, params).execute(x)).map_err(|e| e.to_string())?;
+            Ok(done.rows_affected())
+        }
+
+        fn try_query<'e>(
+            x: impl sqlx::Executor<'e, Database = $db>,
+            sql: &str,
+            params: &[Val],
+        ) -> Result<Vec<Vec<Val>>, String> {
+            let rows = block_on(query(sql, params).fetch_all(x)).map_err(|e| e.to_string())?;
+            rows.iter().map(|row| (0..row.len()).map(|i| val(row, i)).collect()).collect()
+        }
+    };
+}
+
 /// Implements [`Session`] for each session type on the sqlx database `$db`, with
 /// the `try_exec` and `try_query` in scope.
 macro_rules! sessions {
@@ -313,19 +334,7 @@ mod pg {
         })
     }
 
-    fn try_exec<'e>(x: impl sqlx::Executor<'e, Database = Postgres>, sql: &str, params: &[Val]) -> Result<u64, String> {
-        let done = block_on(query(sql, params).execute(x)).map_err(|e| e.to_string())?;
-        Ok(done.rows_affected())
-    }
-
-    fn try_query<'e>(
-        x: impl sqlx::Executor<'e, Database = Postgres>,
-        sql: &str,
-        params: &[Val],
-    ) -> Result<Vec<Vec<Val>>, String> {
-        let rows = block_on(query(sql, params).fetch_all(x)).map_err(|e| e.to_string())?;
-        rows.iter().map(|row| (0..row.len()).map(|i| val(row, i)).collect()).collect()
-    }
+    raw_sql!(Postgres);
 
     /// Column `i` of `row`, by its PostgreSQL type.
     fn val(row: &PgRow, i: usize) -> Result<Val, String> {
@@ -405,19 +414,7 @@ mod mysql {
         })
     }
 
-    fn try_exec<'e>(x: impl sqlx::Executor<'e, Database = MySql>, sql: &str, params: &[Val]) -> Result<u64, String> {
-        let done = block_on(query(sql, params).execute(x)).map_err(|e| e.to_string())?;
-        Ok(done.rows_affected())
-    }
-
-    fn try_query<'e>(
-        x: impl sqlx::Executor<'e, Database = MySql>,
-        sql: &str,
-        params: &[Val],
-    ) -> Result<Vec<Vec<Val>>, String> {
-        let rows = block_on(query(sql, params).fetch_all(x)).map_err(|e| e.to_string())?;
-        rows.iter().map(|row| (0..row.len()).map(|i| val(row, i)).collect()).collect()
-    }
+    raw_sql!(MySql);
 
     /// Column `i` of `row`, by the Rust types sqlx finds compatible with its type.
     fn val(row: &MySqlRow, i: usize) -> Result<Val, String> {
