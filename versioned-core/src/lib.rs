@@ -21,6 +21,9 @@
 pub mod backend;
 mod entity;
 mod error;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod retry;
 mod sql;
 
