@@ -86,22 +86,9 @@ impl RowsAffected for MySqlQueryResult {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Op {
-    Save,
-    Get,
-}
+use common::SaveGet as Op;
 
-const OPS: [Op; 2] = [Op::Save, Op::Get];
-
-impl common::Op for Op {
-    fn name(self) -> &'static str {
-        match self {
-            Op::Save => "save",
-            Op::Get => "get",
-        }
-    }
-}
+const OPS: [Op; 2] = common::SAVE_GET;
 
 /// One database's connection and the entities the batches work on.
 struct Bench<DB: Database> {

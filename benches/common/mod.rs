@@ -69,6 +69,27 @@ pub trait Op: Copy + PartialEq {
     fn name(self) -> &'static str;
 }
 
+/// The two operations a bench that times only `save` and `get` runs.
+#[allow(dead_code)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SaveGet {
+    Save,
+    Get,
+}
+
+/// Both, in the order their rows are printed.
+#[allow(dead_code)]
+pub const SAVE_GET: [SaveGet; 2] = [SaveGet::Save, SaveGet::Get];
+
+impl Op for SaveGet {
+    fn name(self) -> &'static str {
+        match self {
+            SaveGet::Save => "save",
+            SaveGet::Get => "get",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Side {
     Ours,

@@ -62,22 +62,9 @@ impl RowsAffected for SqliteQueryResult {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Op {
-    Save,
-    Get,
-}
+use common::SaveGet as Op;
 
-const OPS: [Op; 2] = [Op::Save, Op::Get];
-
-impl common::Op for Op {
-    fn name(self) -> &'static str {
-        match self {
-            Op::Save => "save",
-            Op::Get => "get",
-        }
-    }
-}
+const OPS: [Op; 2] = common::SAVE_GET;
 
 /// The connection and the entities the batches work on.
 struct Bench {
