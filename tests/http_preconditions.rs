@@ -73,3 +73,51 @@ fn no_if_match_is_told_apart_from_an_empty_one() {
     let sent = IfMatch::from_headers(&empty).unwrap().expect("sent, with no tags");
     assert!(!sent.matches(0));
 }
+
+#[test]
+fn a_stale_if_match_is_a_412_problem_with_both_versions() {
+    use http::StatusCode;
+    use versioned::http::Problem;
+
+    let conn = db();
+    let mut note = Note { id: 0, body: "draft".into(), version: 0 };
+    note.insert(&conn).unwrap();
+    let seen = etag(&note);
+    note.body = "edited elsewhere".into();
+    note.save(&conn).unwrap();
+
+    // The check before the write: the row is at 1, the client named 0.
+    let stale = IfMatch::from_headers(&request_with(&seen)).unwrap().unwrap();
+    let problem = stale.check(&Note::get(&conn, note.id).unwrap()).unwrap_err();
+    assert_eq!(
+        (problem.status(), problem.expected(), problem.actual()),
+        (StatusCode::PRECONDITION_FAILED, Some(0), Some(1))
+    );
+    let body: serde_json::Value = serde_json::from_slice(&problem.to_json()).unwrap();
+    assert_eq!(
+        (body["status"].clone(), body["expected"].clone(), body["actual"].clone()),
+        (412.into(), 0.into(), 1.into())
+    );
+    assert!(body["detail"].as_str().unwrap().starts_with("Note 1 is at version 1, not 0"), "{body}");
+
+    // A write that passed the check and then lost the race: 412 too.
+    let fresh = IfMatch::from_headers(&request_with(&etag(&note))).unwrap().unwrap();
+    let mut current = Note::get(&conn, note.id).unwrap();
+    fresh.check(&current).unwrap();
+    note.body = "the other writer, in between".into();
+    note.save(&conn).unwrap();
+    current.body = "mine".into();
+    let problem = Problem::from_if_match_write(current.save(&conn).unwrap_err());
+    assert_eq!(
+        (problem.status(), problem.expected(), problem.actual()),
+        (StatusCode::PRECONDITION_FAILED, Some(1), Some(2))
+    );
+    assert_eq!(current.version, 1, "the failed write left the entity as it was");
+
+    // The same conflict, when the version came in the body, is 409; a deleted row 404.
+    current.version = 1;
+    assert_eq!(Problem::from(current.save(&conn).unwrap_err()).status(), StatusCode::CONFLICT);
+    note.delete(&conn).unwrap();
+    let gone = Problem::from_if_match_write(current.save(&conn).unwrap_err());
+    assert_eq!((gone.status(), gone.expected(), gone.actual()), (StatusCode::NOT_FOUND, Some(1), None));
+}

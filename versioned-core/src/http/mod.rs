@@ -34,6 +34,15 @@ use http::{HeaderMap, HeaderValue};
 
 use crate::entity::{VersionNumber, Versioned};
 
+#[cfg(feature = "axum")]
+mod axum;
+mod problem;
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use axum::rejected;
+pub use problem::{PROBLEM_JSON, Problem};
+
 /// The strong entity tag of version `version`: `"<version>"`.
 pub fn etag_of_version(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are a valid header value")
