@@ -243,7 +243,7 @@ impl From<Error> for Problem {
                 Problem::new(StatusCode::NOT_FOUND, format!("{entity} {id} was deleted since you read it"))
                     .versions(Some(*expected), None)
             }
-            Error::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, "no such resource"),
+            Error::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, error.to_string()),
             Error::Database(e) if e.is_retryable() => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the database is busy: try again")
             }
