@@ -151,6 +151,42 @@
 //! write is confirmed. The write itself may still commit if it was already sent, so
 //! read the row again before writing it once more.
 //!
+//! # Over HTTP
+//!
+//! With the `http` feature, [`http`] makes an entity's version its strong `ETag`,
+//! parses `If-Match` and `If-None-Match` per RFC 9110, and answers with RFC 9457
+//! problem bodies that carry the version the client held (`expected`) and the row's
+//! (`actual`); with `axum`, [`http::IfMatch`] is an extractor that answers `428
+//! Precondition Required` when the header is missing, and [`http::Problem`] is a
+//! response:
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "http", feature = "sqlx-postgres"))]
+//! # mod example {
+//! use versioned::Versioned;
+//! use versioned::http::{IfMatch, Problem};
+//!
+//! #[derive(Versioned, Debug)]
+//! struct User {
+//!     #[id(auto)]
+//!     id: i64,
+//!     name: String,
+//!     #[version]
+//!     version: i64,
+//! }
+//!
+//! /// `PUT /users/{id}/name` with the `If-Match` the client sent.
+//! async fn rename(pool: &sqlx::PgPool, id: i64, if_match: IfMatch, name: String) -> Result<User, Problem> {
+//!     let mut user = User::get(pool, id).await?; // 404
+//!     if_match.check(&user)?; // 412, with `expected` and `actual`
+//!     user.name = name;
+//!     user.save(pool).await.map_err(Problem::from_if_match_write)?; // 412 if it lost a race
+//!     Ok(user)
+//! }
+//! # }
+//! # fn main() {}
+//! ```
+//!
 //! # Attributes
 //!
 //! On the struct:

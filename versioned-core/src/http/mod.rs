@@ -8,6 +8,13 @@
 //! input is an error), and tells an absent header apart from an empty one.
 //! [`IfNoneMatch`] serves a conditional `GET` (`304 Not Modified`).
 //!
+//! Errors become a [`Problem`], an RFC 9457 `application/problem+json` body: `428`
+//! without `If-Match`, `412` when it is stale ([`IfMatch::check`],
+//! [`Problem::from_if_match_write`]), `409` for a conflict whose version came in the
+//! request body, `404`, `400` for a malformed header; the version conflicts carry
+//! `expected` and `actual`. With the `axum` feature, `IfMatch` and `Option<IfNoneMatch>`
+//! are extractors and `Problem` is a response.
+//!
 //! ```
 //! use http::{HeaderMap, StatusCode};
 //! use versioned_core::http::{IfMatch, etag_of_version};
