@@ -54,6 +54,7 @@ on_every_backend!(
     statuses::refused_writes_change_nothing,
     statuses::stale_writes,
     statuses::deletes_and_unknown_ids,
+    statuses::other_routes_are_problems_too,
     concurrency::racing_writes_have_one_winner,
     concurrency::counter_increments_are_never_lost,
     concurrency::server_side_retries_count_every_visit,

@@ -248,3 +248,26 @@ async fn gone(api: &Api, path: &str) {
         reply.problem(StatusCode::NOT_FOUND, None);
     }
 }
+
+/// A path the API does not have is a 404 problem, a method its path does not take a
+/// 405 problem that says in `Allow` which it does.
+pub async fn other_routes_are_problems_too(url: String) {
+    let service = Service::start(&url);
+    let api = Api::new(service.base());
+    let user = api.create("Ada", "ada@example.com").await;
+    for path in ["/", "/nope", "/users/1/", &format!("{}/friends", user.path())] {
+        api.get(path, None).await.problem(StatusCode::NOT_FOUND, Some(path));
+    }
+    let visits = format!("{}/visits", user.path());
+    for (method, path, allow) in [
+        (Method::GET, "/users", "POST"),
+        (Method::DELETE, "/users", "POST"),
+        (Method::POST, user.path().as_str(), "GET,HEAD,PUT,PATCH,DELETE"),
+        (Method::GET, &visits, "POST"),
+    ] {
+        let reply = api.send(api.request(method, path)).await;
+        reply.problem(StatusCode::METHOD_NOT_ALLOWED, Some(path));
+        assert_eq!(reply.header("allow"), allow, "{}", reply.request);
+    }
+    assert_eq!(api.fetch(&user.path()).await, user);
+}
