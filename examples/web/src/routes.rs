@@ -11,13 +11,14 @@
 //! | `POST /users/{id}/visits` | 200: one more visit, retried on conflicts on the server; 409 when the retries are spent |
 //!
 //! Any of them: 404 when no user has the id, 400 for a malformed id, body or
-//! precondition header.
+//! precondition header. Elsewhere: 404 for a path the API does not have, 405 for a
+//! method its path does not take.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::header::{ETAG, LOCATION};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -57,7 +58,20 @@ pub fn router(app: App) -> Router {
         .route("/users", post(create))
         .route("/users/{id}", get(read).put(replace).patch(amend).delete(remove))
         .route("/users/{id}/visits", post(visit))
+        .method_not_allowed_fallback(no_such_method)
+        .fallback(no_such_route)
         .with_state(app)
+}
+
+/// 404 for a path outside the API, as a problem body like every other error.
+async fn no_such_route(uri: Uri) -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, format!("no resource at {}", uri.path())).with_instance(uri.path())
+}
+
+/// 405 for a method the path does not take, as a problem body (axum adds `Allow`).
+async fn no_such_method(method: Method, uri: Uri) -> Problem {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, format!("{} does not take {method}", uri.path()))
+        .with_instance(uri.path())
 }
 
 /// The `{id}` of the path; a malformed one is a 400 problem.
