@@ -109,7 +109,7 @@ impl Db {
                         email VARCHAR(255) NOT NULL,
                         visits BIGINT NOT NULL DEFAULT 0,
                         version BIGINT NOT NULL
-                    ) ENGINE = InnoDB",
+                    ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4",
                 )
                 .execute(pool)
                 .await?;

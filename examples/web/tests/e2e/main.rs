@@ -3,7 +3,7 @@
 //! (tests `sqlite::*`, `postgres::*`, `mysql::*`).
 //!
 //! - SQLite: a file in a new directory under the temporary directory.
-//! - PostgreSQL: `VERSIONED_PG_URL` (default `postgres://root@127.0.0.1:5432/test`),
+//! - PostgreSQL: `VERSIONED_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
 //!   in a schema `web_e2e_<scenario>` that the service's sessions put on their
 //!   `search_path`.
 //! - MariaDB/MySQL: `VERSIONED_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`),

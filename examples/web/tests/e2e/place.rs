@@ -31,7 +31,7 @@ struct Server {
     noted: Once,
 }
 
-static POSTGRES: Server = Server::new("PostgreSQL", "VERSIONED_PG_URL", "postgres://root@127.0.0.1:5432/test");
+static POSTGRES: Server = Server::new("PostgreSQL", "VERSIONED_PG_URL", "postgres://postgres@127.0.0.1:5432/test");
 
 static MYSQL: Server = Server::new("MariaDB/MySQL", "VERSIONED_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
 
