@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 /// A pool on SQLite, PostgreSQL or MySQL/MariaDB. The handlers run the same
 /// `versioned` calls on each (see [`with_pool!`](crate::with_pool)).
@@ -36,7 +36,9 @@ const MAX_CONNECTIONS: u32 = 16;
 impl Db {
     /// Connects to `url` (`sqlite:`, `postgres:`/`postgresql:`, `mysql:`/`mariadb:`)
     /// and creates the `users` table if it is missing. A SQLite file is created if
-    /// missing and runs in WAL mode, so readers never wait for the writer.
+    /// missing and runs in WAL mode, so readers never wait for the writer, with
+    /// `synchronous = NORMAL`, which in WAL mode syncs at checkpoints rather than at
+    /// every commit: a power loss may take the last commits back, never corrupt the file.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         let scheme = url.split(':').next().unwrap_or_default();
         let db = match scheme {
@@ -44,6 +46,7 @@ impl Db {
                 let options = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5));
                 Db::Sqlite(SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?)
             }
