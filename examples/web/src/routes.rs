@@ -50,7 +50,8 @@ pub struct App {
     pub visits_policy: RetryPolicy,
 }
 
-/// The response header that says how many attempts `POST /users/{id}/visits` took.
+/// The response header that says how many attempts `POST /users/{id}/visits` took:
+/// how often the change was applied to a freshly read row.
 pub const UPDATE_ATTEMPTS: HeaderName = HeaderName::from_static("update-attempts");
 
 pub fn router(app: App) -> Router {

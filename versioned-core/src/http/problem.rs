@@ -129,6 +129,8 @@ impl Problem {
     /// The problem of a write whose version came from `If-Match`: a conflict is
     /// `412 Precondition Failed` (the row changed since the client read it), or `404`
     /// when the row was deleted; any other error as [`From<Error>`](#impl-From<Error>-for-Problem).
+    /// Its `expected` is the version the write carried: the one the client named, or,
+    /// after `If-Match: *` or a list, the one the server read before writing.
     pub fn from_if_match_write(error: Error) -> Problem {
         match error {
             Error::OptimisticLock(conflict) if conflict.actual.is_some() => {
