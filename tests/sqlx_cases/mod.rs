@@ -234,29 +234,49 @@ macro_rules! cases {
                 assert_eq!(Note::get(&pool, id).await.unwrap(), done, "nothing was written");
             }
 
+            /// A save cut short by a timeout while another transaction holds the row.
+            /// The entity keeps its version, which is set only once the write's await
+            /// completes. The statement, already sent, runs once the lock is free, so
+            /// the entity ends behind the row, never ahead: saving it again is a
+            /// conflict, and a fresh read and save loses nothing.
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn a_save_cut_short_leaves_the_entity_behind_the_row() {
                 let Some(pool) = $pool("a_save_cut_short").await else { return };
+                // One connection of its own, so what it runs next waits for the
+                // statement the dropped save sent, whichever task returns it.
+                let mut conn = pool.acquire().await.unwrap();
                 let mut note = Note::new("before");
-                note.insert(&pool).await.unwrap();
+                note.insert(&mut conn).await.unwrap();
+                // The save's statement is now prepared on the connection: the next
+                // save sends it on its first poll.
+                note.save(&mut conn).await.unwrap();
                 // Another transaction holds the row, so the save waits on its lock.
                 let mut blocker = pool.begin().await.unwrap();
                 let mut held = Note::get(&mut blocker, note.id).await.unwrap();
                 held.touch(&mut blocker).await.unwrap();
 
                 note.body = "cut short".into();
-                let cut = tokio::time::timeout(Duration::from_millis(200), note.save(&pool)).await;
+                let before = note.clone();
+                let cut = tokio::time::timeout(Duration::from_millis(200), note.save(&mut conn)).await;
                 assert!(cut.is_err(), "the save waits for the lock: {cut:?}");
-                assert_eq!(note.version, 0, "a save dropped mid-way leaves the version as it was");
+                assert_eq!(note, before, "a save dropped mid-way leaves the entity as it was");
                 blocker.rollback().await.unwrap();
+
+                // The connection's next read runs after the sent write, which went
+                // through once the lock was free.
+                let row = Note::get(&mut conn, note.id).await.unwrap();
+                assert_eq!((row.body.as_str(), row.version), ("cut short", 2), "the sent write committed");
+                let err = note.save(&pool).await.unwrap_err();
+                let Error::OptimisticLock(conflict) = &err else { panic!("a conflict, not {err:?}") };
+                assert_eq!((conflict.expected, conflict.actual), (1, Some(2)), "behind the row, never ahead");
+                assert_eq!(note, before, "a failed save leaves the entity as it was");
 
                 // A fresh read and save loses nothing.
                 let mut fresh = Note::get(&pool, note.id).await.unwrap();
                 fresh.body = "after".into();
                 fresh.save(&pool).await.unwrap();
-                let stored = Note::get(&pool, note.id).await.unwrap();
-                assert_eq!(stored, fresh);
-                assert!(stored.version >= 1);
+                assert_eq!(fresh.version, 3);
+                assert_eq!(Note::get(&pool, note.id).await.unwrap(), fresh);
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
