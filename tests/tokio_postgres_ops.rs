@@ -431,6 +431,11 @@ fn a_save_cut_short_by_a_timeout_loses_nothing() {
         {
             let pool = db.pool(1);
             let object = pool.get().await.unwrap();
+            // The save's statement is prepared on this connection first, so the save
+            // that is cut short sends it on its first poll.
+            let mut warm = Account { id: 0, owner: "warm".into(), balance: 0, version: 0 };
+            warm.insert(&object).await.unwrap();
+            warm.save(&object).await.unwrap();
             let mut account = Account { id: 0, owner: "ada".into(), balance: 100, version: 0 };
             account.insert(&object).await.unwrap();
             let pid: i32 = object.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
